@@ -449,8 +449,8 @@ def trend(
 
         bundle, cfg = _load(source, _explicit(accounts, tickets, surveys, billing, usage), config)
         R = resolve_as_of(bundle, as_of)
-        series = compute_trend(bundle, cfg, R, parse_period(period), periods)
-        _emit(render_trend(series, fmt, kpis=kpi or None, currency=cfg["currency"]["base"],
+        series = compute_trend(bundle, cfg, R, parse_period(period), periods, kpi_ids=kpi or None)
+        _emit(render_trend(series, fmt, currency=cfg["currency"]["base"],
                            color=_color()), None)
         return 0
 

@@ -160,16 +160,31 @@ def compute_table(
 
 
 def compute_trend(
-    bundle: Bundle, config: dict[str, Any], as_of: pd.Timestamp, period: str, periods: int
+    bundle: Bundle,
+    config: dict[str, Any],
+    as_of: pd.Timestamp,
+    period: str,
+    periods: int,
+    *,
+    kpi_ids: list[str] | None = None,
+    shared: dict[str, Any] | None = None,
 ) -> list[tuple[Window, list[KPIValue]]]:
     """The KPI table for each of the last N periods, oldest first.
 
     The data is loaded once; caches in `shared` (normalised billing, MRR
-    step functions) are reused across windows.
+    step functions) are reused across windows. `kpi_ids` limits the work to
+    the KPIs a chart needs.
     """
     load_domains()
-    shared: dict[str, Any] = {}
+    shared = shared if shared is not None else {}
     kpis = all_kpis(bundle, config)
+    if kpi_ids is not None:
+        from cs_metrics.errors import UsageError
+
+        unknown = sorted(set(kpi_ids) - {k.id for k in kpis})
+        if unknown:
+            raise UsageError(f"unknown KPI id(s): {', '.join(unknown)}; `csm kpis --list` shows the ids")
+        kpis = [k for k in kpis if k.id in set(kpi_ids)]
     wins = trend_windows(as_of, period, periods)
     results = [compute_window(bundle, config, w, shared=shared, kpis=kpis) for w in wins]
     before = compute_window(bundle, config, previous_window(wins[0]), shared=shared, kpis=kpis)
