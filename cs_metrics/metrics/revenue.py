@@ -1,0 +1,759 @@
+"""Revenue KPIs from billing (SPEC §3 "Revenue", R11, R16–R26, R36).
+
+One normalisation (`normalise_billing`) turns any billing row — invoice line,
+subscription row, MRR export — into a service period with a monthly amount in
+the base currency. MRR on any day is then read off a per-account step
+function (+monthly at start, −monthly at end), so MRR on a handful of days for
+every account is one `searchsorted`, not a loop. See docs/revenue.md for the
+choices made where SPEC is silent.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cs_metrics.errors import ConfigError, InputError, Issue
+from cs_metrics.metrics.registry import Context, Result, account_metric, kpi
+from cs_metrics.timeframe import month_ends
+
+DAYS_PER_MONTH = 30.4375  # mean Gregorian month (365.2425 / 12)
+REL_TOL = 1e-9  # R22: equal when |a − b| < 1e-9 × max(1, |a|)
+
+NOT_RECURRING_STATUS = frozenset(
+    {"void", "voided", "draft", "deleted", "refunded", "trial", "trialing", "trialling"}
+)
+VOID_STATUS = frozenset({"void", "voided", "draft", "deleted"})  # R24/R25 exclusions
+PAID_STATUS = frozenset({"paid", "succeeded", "refunded", "partially_refunded"})
+# kinds with punctuation/space removed (one_time, one-off, "one off" → onetime/oneoff)
+ONE_OFF_KINDS = frozenset(
+    {"onetime", "oneoff", "once", "setup", "setupfee", "single", "nonrecurring", "onetimecharge",
+     "oneoffcharge", "onetimefee"}
+)
+_INTERVAL_WORDS: dict[str, tuple[str, float]] = {
+    "day": ("D", 1), "days": ("D", 1), "daily": ("D", 1),
+    "week": ("D", 7), "weeks": ("D", 7), "weekly": ("D", 7),
+    "fortnight": ("D", 14), "fortnightly": ("D", 14), "biweekly": ("D", 14),
+    "month": ("M", 1), "months": ("M", 1), "monthly": ("M", 1), "mo": ("M", 1),
+    "quarter": ("M", 3), "quarters": ("M", 3), "quarterly": ("M", 3),
+    "semiannual": ("M", 6), "semiannually": ("M", 6), "halfyear": ("M", 6), "halfyearly": ("M", 6),
+    "year": ("M", 12), "years": ("M", 12), "yearly": ("M", 12), "annual": ("M", 12),
+    "annually": ("M", 12), "yr": ("M", 12),
+}
+_INTERVAL_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)?\s*([a-z\- ]*?)\s*$")
+
+NORMAL_COLUMNS = (
+    "account_id", "start", "end", "monthly", "recurring", "amount_base", "issued_at",
+    "due_at", "paid_at", "status", "invoice_id", "void",
+)
+
+
+# --------------------------------------------------------------------------
+# normalisation
+
+
+def _parse_interval(value: str) -> tuple[str, float] | None:
+    """'monthly' → ('M', 1); '12' → ('M', 12); '2 weeks' → ('D', 14); unknown → None."""
+    m = _INTERVAL_RE.match(str(value).lower())
+    if not m:
+        return None
+    num, word = m.group(1), re.sub(r"[\s\-]", "", m.group(2) or "")
+    if not word:
+        return ("M", float(num)) if num else None
+    unit = _INTERVAL_WORDS.get(word)
+    if unit is None:
+        return None
+    return unit[0], unit[1] * (float(num) if num else 1.0)
+
+
+def _interval_columns(interval: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: (unit 'M'/'D'/'' , count) parsed once per distinct value."""
+    codes, uniques = pd.factorize(interval.astype("str"), use_na_sentinel=True)
+    unit_u = np.array([""] * len(uniques) + [""], dtype=object)
+    n_u = np.full(len(uniques) + 1, np.nan)
+    for i, u in enumerate(uniques):
+        p = _parse_interval(u)
+        if p is not None and p[1] > 0:
+            unit_u[i], n_u[i] = p
+    idx = np.where(codes < 0, len(uniques), codes)
+    return unit_u[idx], n_u[idx]
+
+
+def add_months(days: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """datetime64[D] + k whole months, clipping the day (31 Jan + 1 month = 28 Feb)."""
+    days = np.asarray(days, dtype="datetime64[D]")
+    k = np.asarray(k)
+    ok = ~np.isnat(days) & np.isfinite(k)
+    kk = np.where(ok, k, 0).astype("int64")
+    safe = np.where(ok, days, np.datetime64("2000-01-01", "D"))
+    month = safe.astype("datetime64[M]")
+    dom = (safe - month.astype("datetime64[D]")).astype("int64")
+    new_month = month + kk.astype("timedelta64[M]")
+    dim = ((new_month + 1).astype("datetime64[D]") - new_month.astype("datetime64[D]")).astype("int64")
+    out = new_month.astype("datetime64[D]") + np.minimum(dom, dim - 1).astype("timedelta64[D]")
+    return np.where(ok, out, np.datetime64("NaT", "D"))
+
+
+def _to_days(s: pd.Series | None, n: int) -> np.ndarray:
+    """A datetime column truncated to its date (R17) as datetime64[D]; absent → NaT."""
+    if s is None:
+        return np.full(n, np.datetime64("NaT", "D"))
+    return pd.to_datetime(s).to_numpy(dtype="datetime64[D]")
+
+
+def _conversion_rates(billing: pd.DataFrame, config: dict[str, Any]) -> np.ndarray:
+    """R23: units of base per one unit of each row's currency; unknown code → InputError."""
+    cur_cfg = config.get("currency") or {}
+    base = str(cur_cfg.get("base") or "USD").strip().upper()
+    if "currency" not in billing.columns:
+        return np.ones(len(billing))
+    rates: dict[str, float] = {base: 1.0}
+    for code, rate in (cur_cfg.get("rates") or {}).items():
+        key = str(code).strip().upper()
+        try:
+            r = float(rate)
+        except (TypeError, ValueError):
+            r = float("nan")
+        if not np.isfinite(r) or r <= 0:
+            raise ConfigError(
+                f"currency.rates.{key}: expected a positive number, found {rate!r}",
+                [Issue("bad-config-value", f"expected a positive number, found {rate!r}",
+                       level="error", key=f"currency.rates.{key}")],
+            )
+        if key != base:
+            rates[key] = r
+    cur = billing["currency"].astype("str").str.strip().str.upper()
+    cur = cur.mask(cur.isna() | (cur == ""), base)
+    codes, uniques = pd.factorize(cur)
+    unknown = [u for u in uniques if u not in rates]
+    if unknown:
+        issues = [
+            Issue("unknown-currency",
+                  f"unknown currency {u!r} ({int((cur == u).sum())} billing rows): add its rate as "
+                  f"config key currency.rates.{u} (units of {base} per 1 {u})",
+                  level="error", dataset="billing", column="currency", value=u,
+                  key=f"currency.rates.{u}")
+            for u in unknown
+        ]
+        raise InputError(
+            "billing has currencies without a conversion rate: "
+            + ", ".join(f"{u} (add config key currency.rates.{u})" for u in unknown),
+            issues,
+        )
+    return np.array([rates[u] for u in uniques], dtype="float64")[codes]
+
+
+def normalise_billing(billing: pd.DataFrame, flags: set[str] | frozenset[str], config: dict) -> pd.DataFrame:
+    """Any billing row → service period [start, end) with a monthly amount in base currency.
+
+    Columns: account_id, start, end (exclusive; NaT = open-ended), monthly,
+    recurring, amount_base, issued_at, due_at, paid_at, status, invoice_id,
+    void. Nothing is rounded.
+    """
+    n = len(billing)
+    flags = set(flags or ())
+
+    def col(name: str) -> pd.Series | None:
+        return billing[name] if name in billing.columns else None
+
+    # R2: tax-inclusive amounts lose their tax; per-unit amounts × quantity.
+    amount = pd.to_numeric(billing["amount"], errors="coerce").astype("float64").to_numpy()
+    if "per_unit" in flags and "quantity" in billing.columns:
+        qty = pd.to_numeric(billing["quantity"], errors="coerce").astype("float64").to_numpy()
+        amount = amount * np.where(np.isnan(qty), 1.0, qty)
+    if "tax_inclusive" in flags and "tax" in billing.columns:
+        tax = pd.to_numeric(billing["tax"], errors="coerce").astype("float64").to_numpy()
+        amount = amount - np.where(np.isnan(tax), 0.0, tax)
+    amount_base = amount * _conversion_rates(billing, config)
+
+    issued = _to_days(col("issued_at"), n)
+    start = _to_days(col("period_start"), n)
+    end = _to_days(col("period_end"), n)
+    ended = _to_days(col("ended_at"), n)
+    if "interval" in billing.columns:
+        unit, count = _interval_columns(billing["interval"])
+    else:
+        unit, count = np.full(n, "", dtype=object), np.full(n, np.nan)
+    has_interval = unit != ""
+
+    # R19: start, no end, no issue date → a subscription, active until ended_at or forever.
+    subscription = ~np.isnat(start) & np.isnat(end) & np.isnat(issued)
+    end = np.where(subscription, ended, end)
+    # An invoice with an interval but no period dates starts when issued and lasts one interval.
+    start = np.where(np.isnat(start) & has_interval & ~np.isnat(issued), issued, start)
+    from_interval = np.isnat(end) & ~subscription & ~np.isnat(start) & has_interval
+    by_month = from_interval & (unit == "M") & (np.mod(np.nan_to_num(count), 1) == 0)
+    by_days = from_interval & ~by_month
+    interval_days = np.where(unit == "M", count * DAYS_PER_MONTH, count)
+    end = np.where(by_month, add_months(start, count), end)
+    end = np.where(
+        by_days,
+        start + np.rint(np.nan_to_num(interval_days)).astype("int64").astype("timedelta64[D]"),
+        end,
+    )
+
+    # R20: an end one day short of start + k whole months is inclusive → extend by a day.
+    both = ~np.isnat(start) & ~np.isnat(end)
+    e1 = end + np.timedelta64(1, "D")
+    k = np.where(
+        both,
+        (e1.astype("datetime64[M]") - start.astype("datetime64[M]")).astype("int64"),
+        0,
+    )
+    inclusive = both & (k >= 1) & (add_months(start, np.where(k >= 1, k, 0)) == e1)
+    end = np.where(inclusive, e1, end)
+
+    # Monthly amount: interval if given, else round(days / 30.4375) (half up), at least 1.
+    days = (end - start).astype("timedelta64[D]").astype("float64")  # NaT → nan
+    months_from_days = np.maximum(1.0, np.floor(np.nan_to_num(days, nan=DAYS_PER_MONTH) / DAYS_PER_MONTH + 0.5))
+    months = np.where(has_interval, np.where(unit == "M", count, count / DAYS_PER_MONTH), months_from_days)
+    monthly = amount_base if "monthly" in flags else amount_base / months
+
+    status = (
+        billing["status"].astype("str").str.strip().str.lower()
+        if "status" in billing.columns
+        else pd.Series(pd.NA, index=billing.index, dtype="str")
+    )
+    kind_norm = (
+        billing["kind"].astype("str").str.lower().str.replace(r"[\s_\-]", "", regex=True)
+        if "kind" in billing.columns
+        else pd.Series(pd.NA, index=billing.index, dtype="str")
+    )
+    one_off = kind_norm.isin(ONE_OFF_KINDS).to_numpy(dtype=bool)
+    bad_status = status.isin(NOT_RECURRING_STATUS).to_numpy(dtype=bool)
+    void = status.isin(VOID_STATUS).to_numpy(dtype=bool)
+    has_period = ~np.isnat(start) & (~np.isnat(end) | subscription)
+    empty_period = ~np.isnat(end) & ~np.isnat(start) & (end <= start)
+    recurring = has_period & ~empty_period & ~one_off & ~bad_status & np.isfinite(monthly)
+
+    out = pd.DataFrame(
+        {
+            "account_id": billing["account_id"].astype("str").to_numpy(),
+            "start": start.astype("datetime64[s]"),
+            "end": end.astype("datetime64[s]"),
+            "monthly": np.where(recurring, monthly, 0.0).astype("float64"),
+            "recurring": recurring,
+            "amount_base": amount_base.astype("float64"),
+            "issued_at": _dt_or_nat(col("issued_at"), n),
+            "due_at": _dt_or_nat(col("due_at"), n),
+            "paid_at": _dt_or_nat(col("paid_at"), n),
+            "status": status.to_numpy(),
+            "invoice_id": (
+                billing["invoice_id"].astype("str").to_numpy()
+                if "invoice_id" in billing.columns
+                else pd.array([pd.NA] * n, dtype="str")
+            ),
+            "void": void,
+        },
+        index=pd.RangeIndex(n),
+    )
+    out["account_id"] = out["account_id"].astype("str")
+    out["status"] = out["status"].astype("str")
+    out["invoice_id"] = out["invoice_id"].astype("str")
+    return out
+
+
+def _dt_or_nat(s: pd.Series | None, n: int) -> np.ndarray:
+    if s is None:
+        return np.full(n, np.datetime64("NaT", "ns"))
+    return pd.to_datetime(s).to_numpy(dtype="datetime64[ns]")
+
+
+# --------------------------------------------------------------------------
+# step function and MRR on days
+
+
+def _billing_flags(ctx: Context) -> set[str]:
+    ds = ctx.bundle.datasets.get("billing") if ctx.bundle is not None else None
+    return set((ds.meta.get("amount_flags") or ())) if ds is not None else set()
+
+
+def _shared_get(ctx: Context, name: str, frame: pd.DataFrame, build) -> Any:
+    """Per-run cache keyed on the frame object (W, P and trend reuse it; groups don't collide)."""
+    key = (name, id(frame))
+    hit = ctx.shared.get(key)
+    if hit is not None and hit[0] is frame:
+        return hit[1]
+    value = build()
+    ctx.shared[key] = (frame, value)
+    return value
+
+
+def normalised(ctx: Context) -> pd.DataFrame:
+    """The normalised billing rows of ctx (cached per run)."""
+    billing = ctx.frames["billing"]
+    return _shared_get(ctx, "revenue.normalised", billing,
+                       lambda: normalise_billing(billing, _billing_flags(ctx), ctx.config))
+
+
+class Steps:
+    """Per-account MRR step function.
+
+    `keys` = account code << 32 | day offset, sorted; `level[i]` = the account's
+    MRR from that day until its next event. `first_pos_me[code]` = first
+    calendar month-end (as day offset) with MRR > 0 (R22), or a huge value.
+    """
+
+    SHIFT = 32
+    OFFSET = 1 << 30  # days since epoch can be negative
+
+    def __init__(self, norm: pd.DataFrame) -> None:
+        codes, accounts = pd.factorize(norm["account_id"], use_na_sentinel=True)
+        self.accounts = pd.Index(accounts, name="account_id")
+        rec = norm["recurring"].to_numpy() & (codes >= 0) & (norm["monthly"].to_numpy() != 0)
+        c = codes[rec].astype("int64")
+        m = norm["monthly"].to_numpy()[rec]
+        s = norm["start"].to_numpy()[rec].astype("datetime64[D]").astype("int64")
+        e_dt = norm["end"].to_numpy()[rec].astype("datetime64[D]")
+        has_end = ~np.isnat(e_dt)
+        e = e_dt[has_end].astype("int64")
+        acc = np.concatenate([c, c[has_end]])
+        day = np.concatenate([s, e])
+        delta = np.concatenate([m, -m[has_end]])
+        keys = (acc << self.SHIFT) | (day + self.OFFSET)
+        order = np.argsort(keys, kind="stable")
+        keys, delta = keys[order], delta[order]
+        # one event per (account, day)
+        uniq, first = np.unique(keys, return_index=True)
+        summed = np.add.reduceat(delta, first) if len(delta) else delta
+        absd = np.add.reduceat(np.abs(delta), first) if len(delta) else delta
+        acc_u = uniq >> self.SHIFT
+        # cumulative sum restarted per account
+        total = np.cumsum(summed)
+        total_abs = np.cumsum(absd)
+        starts = np.r_[0, np.flatnonzero(np.diff(acc_u)) + 1] if len(acc_u) else np.array([], dtype=int)
+        base = np.zeros(len(acc_u))
+        base_abs = np.zeros(len(acc_u))
+        if len(acc_u):
+            prev_tot = np.r_[0.0, total][starts]
+            prev_abs = np.r_[0.0, total_abs][starts]
+            seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(acc_u)]))
+            base, base_abs = prev_tot[seg], prev_abs[seg]
+        level = total - base
+        scale = total_abs - base_abs
+        # float drift from +x … −x: snap to exactly 0 (R22 tolerance on the running magnitude)
+        level[np.abs(level) < REL_TOL * np.maximum(1.0, scale)] = 0.0
+        self.keys, self.acc, self.level = uniq, acc_u, level
+        self.days = (uniq & ((1 << self.SHIFT) - 1)) - self.OFFSET
+        # R22: MRR at a month-end = level of the last event in that month; first positive one.
+        me = (
+            (self.days.astype("datetime64[D]").astype("datetime64[M]") + 1).astype("datetime64[D]")
+            - np.timedelta64(1, "D")
+        ).astype("int64")
+        month_key = (acc_u << self.SHIFT) | (me + self.OFFSET)
+        last_in_month = np.r_[month_key[1:] != month_key[:-1], True] if len(month_key) else month_key.astype(bool)
+        pos = last_in_month & (level > REL_TOL)
+        big = np.iinfo("int64").max
+        first_pos = np.full(len(self.accounts), big, dtype="int64")
+        np.minimum.at(first_pos, acc_u[pos], me[pos])
+        self.first_pos_me = first_pos
+
+    def at(self, days: list[pd.Timestamp]) -> np.ndarray:
+        """MRR of every account (rows, in `accounts` order) on each day (columns)."""
+        n = len(self.accounts)
+        d = np.array([pd.Timestamp(x).to_datetime64() for x in days], dtype="datetime64[D]").astype("int64")
+        if n == 0 or len(self.keys) == 0:
+            return np.zeros((n, len(d)))
+        q = (np.arange(n, dtype="int64")[:, None] << self.SHIFT) | (d[None, :] + self.OFFSET)
+        idx = np.searchsorted(self.keys, q.ravel(), side="right") - 1
+        safe = np.maximum(idx, 0)
+        ok = (idx >= 0) & (self.acc[safe] == np.repeat(np.arange(n), len(d)))
+        return np.where(ok, self.level[safe], 0.0).reshape(n, len(d))
+
+
+def steps(ctx: Context) -> Steps:
+    billing = ctx.frames["billing"]
+    return _shared_get(ctx, "revenue.steps", billing, lambda: Steps(normalised(ctx)))
+
+
+def mrr_at_days(ctx: Context, days: list[pd.Timestamp]) -> pd.DataFrame:
+    """MRR (base currency) of each account with billing rows on each day: accounts × days."""
+    st = steps(ctx)
+    days = [pd.Timestamp(x).normalize() for x in days]
+    return pd.DataFrame(st.at(days), index=st.accounts, columns=pd.DatetimeIndex(days))
+
+
+def mrr_on(ctx: Context, day: pd.Timestamp) -> pd.Series:
+    """MRR of each account with billing rows on one day (missing account = 0)."""
+    st = steps(ctx)
+    return pd.Series(st.at([day])[:, 0], index=st.accounts, name="mrr", dtype="float64")
+
+
+def _pos(x: np.ndarray) -> np.ndarray:
+    """MRR > 0 with the R22 tolerance (x differs from 0 by more than 1e-9 × max(1, |x|))."""
+    return x > REL_TOL * np.maximum(1.0, np.abs(x))
+
+
+def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.abs(a - b) < REL_TOL * np.maximum(1.0, np.abs(a))
+
+
+# --------------------------------------------------------------------------
+# shared per-computation numbers
+
+
+def _start_end(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """R21: MRR per account on the day before W and on R."""
+    def build():
+        grid = steps(ctx).at([ctx.window.day_before, ctx.R])
+        return grid[:, 0], grid[:, 1]
+    return ctx.cached("revenue.start_end", build)
+
+
+def movements(ctx: Context) -> dict[str, tuple[float, int]]:
+    """SPEC §3 MRR movements over W: kind → (sum, accounts contributing).
+
+    Steps: the day before W, then each month-end in W and R (calendar periods),
+    or just R (Nd, R16). 0→x is new unless the account had MRR > 0 at a
+    calendar month-end on or before the step's start (reactivation, R22).
+    """
+    def build():
+        st = steps(ctx)
+        days = [ctx.window.day_before] + month_ends(ctx.window)
+        grid = st.at(days)
+        prev_days = np.array([pd.Timestamp(d).to_datetime64() for d in days[:-1]],
+                             dtype="datetime64[D]").astype("int64")
+        x, y = grid[:, :-1], grid[:, 1:]
+        xp, yp = _pos(x), _pos(y)
+        same = _equal(x, y)
+        opened = ~xp & yp
+        had_before = st.first_pos_me[:, None] <= prev_days[None, :]
+        parts = {
+            "new": np.where(opened & ~had_before, y, 0.0),
+            "reactivation": np.where(opened & had_before, y, 0.0),
+            "expansion": np.where(xp & yp & ~same & (y > x), y - x, 0.0),
+            "contraction": np.where(xp & yp & ~same & (y < x), x - y, 0.0),
+            "churned": np.where(xp & ~yp, x, 0.0),
+        }
+        return {k: (float(v.sum()), int((v != 0).any(axis=1).sum())) for k, v in parts.items()}
+    return ctx.cached("revenue.movements", build)
+
+
+def _accounts_snapshot_mrr(ctx: Context) -> pd.Series | None:
+    """R11: per-account MRR from accounts.mrr (else arr / 12) when there is no billing."""
+    acc = ctx.frames.get("accounts")
+    if acc is None or not ({"mrr", "arr"} & set(acc.columns)):
+        return None
+    idx = pd.Index(acc["account_id"].astype("str"), name="account_id")
+    mrr = pd.Series(np.nan, index=idx, dtype="float64")
+    if "mrr" in acc.columns:
+        mrr = pd.Series(pd.to_numeric(acc["mrr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan),
+                        index=idx)
+    if "arr" in acc.columns:
+        arr = pd.Series(pd.to_numeric(acc["arr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan),
+                        index=idx)
+        mrr = mrr.fillna(arr / 12.0)
+    return mrr
+
+
+def company_mrr(ctx: Context) -> tuple[float, int, str]:
+    """(Σ MRR on R, accounts with MRR > 0 on R, source 'billing' | 'accounts')."""
+    def build():
+        if ctx.has("billing"):
+            _, end = _start_end(ctx)
+            return float(end.sum()), int(_pos(end).sum()), "billing"
+        snap = _accounts_snapshot_mrr(ctx)
+        vals = snap.dropna().to_numpy() if snap is not None else np.array([])
+        return float(vals.sum()), int(_pos(vals).sum()), "accounts"
+    return ctx.cached("revenue.company_mrr", build)
+
+
+# --------------------------------------------------------------------------
+# KPIs
+
+_MRR_NEEDS = ("billing|accounts.mrr|accounts.arr",)
+
+
+@kpi("mrr", label="MRR", category="revenue", unit="currency", better="higher",
+     description="Monthly recurring revenue on the report date, all accounts.", needs=_MRR_NEEDS)
+def kpi_mrr(ctx: Context) -> Result:
+    total, paying, source = company_mrr(ctx)
+    return Result(total, paying, extra={"source": source})
+
+
+@kpi("arr", label="ARR", category="revenue", unit="currency", better="higher",
+     description="Annual recurring revenue: 12 × MRR.", needs=_MRR_NEEDS)
+def kpi_arr(ctx: Context) -> Result:
+    total, paying, source = company_mrr(ctx)
+    return Result(12.0 * total, paying, extra={"source": source})
+
+
+@kpi("paying_accounts", label="Paying accounts", category="revenue", unit="count", better="higher",
+     description="Accounts with MRR above 0 on the report date.", needs=_MRR_NEEDS)
+def kpi_paying_accounts(ctx: Context) -> Result:
+    _, paying, source = company_mrr(ctx)
+    return Result(float(paying), paying, extra={"source": source})
+
+
+def arpa_result(ctx: Context) -> Result:
+    total, paying, _ = company_mrr(ctx)
+    if paying == 0:
+        return Result.unavailable("no paying accounts on the report date", 0)
+    return Result(total / paying, paying)
+
+
+@kpi("arpa", label="ARPA", category="revenue", unit="currency", better="higher",
+     description="Average revenue per paying account: MRR / paying accounts.", needs=_MRR_NEEDS)
+def kpi_arpa(ctx: Context) -> Result:
+    return arpa_result(ctx)
+
+
+def _movement_kpi(kind: str):
+    def compute(ctx: Context) -> Result:
+        total, n = movements(ctx)[kind]
+        return Result(total, n)
+    return compute
+
+
+for _kind, _label, _better, _desc in (
+    ("new", "New MRR", "higher", "MRR from accounts paying for the first time in the period."),
+    ("expansion", "Expansion MRR", "higher", "MRR increases of paying accounts (upgrades, seats)."),
+    ("contraction", "Contraction MRR", "lower", "MRR decreases of accounts that still pay."),
+    ("churned", "Churned MRR", "lower", "MRR lost from accounts that stopped paying."),
+    ("reactivation", "Reactivation MRR", "higher", "MRR from returning accounts that had paid before."),
+):
+    kpi(f"{_kind}_mrr", label=_label, category="revenue", unit="currency", better=_better,
+        description=_desc + " Summed over month-end steps.", needs=("billing",))(_movement_kpi(_kind))
+
+
+@kpi("net_new_mrr", label="Net new MRR", category="revenue", unit="currency", better="higher",
+     description="New + expansion + reactivation − contraction − churned MRR.", needs=("billing",))
+def kpi_net_new_mrr(ctx: Context) -> Result:
+    mv = movements(ctx)
+    value = mv["new"][0] + mv["expansion"][0] + mv["reactivation"][0] - mv["contraction"][0] - mv["churned"][0]
+    return Result(value, sum(v[1] for v in mv.values()))
+
+
+def logo_churn_result(ctx: Context) -> Result:
+    """Accounts paying the day before W and not on R / accounts paying the day before W."""
+    start, end = _start_end(ctx)
+    cohort = _pos(start)
+    n = int(cohort.sum())
+    if n == 0:
+        return Result.unavailable("no account had MRR at the start of the period", 0)
+    churned = int((cohort & ~_pos(end)).sum())
+    return Result(churned / n, n, extra={"churned_accounts": churned})
+
+
+@kpi("logo_churn_rate", label="Logo churn rate", category="revenue", unit="ratio", better="lower",
+     description="Share of accounts paying at the start of the period that pay nothing at its end.",
+     needs=("billing",))
+def kpi_logo_churn_rate(ctx: Context) -> Result:
+    return logo_churn_result(ctx)
+
+
+@kpi("customer_retention_rate", label="Customer retention rate", category="revenue", unit="ratio",
+     better="higher", description="1 − logo churn rate.", needs=("billing",))
+def kpi_customer_retention_rate(ctx: Context) -> Result:
+    r = logo_churn_result(ctx)
+    return r if r.value is None else Result(1.0 - r.value, r.n, extra=dict(r.extra))
+
+
+@kpi("gross_revenue_churn_rate", label="Gross revenue churn rate", category="revenue", unit="ratio",
+     better="lower", description="(Churned + contraction MRR) / MRR at the start of the period.",
+     needs=("billing",))
+def kpi_gross_revenue_churn_rate(ctx: Context) -> Result:
+    start, _ = _start_end(ctx)
+    base = float(start.sum())
+    n = int(_pos(start).sum())
+    if not _pos(np.array([base]))[0]:
+        return Result.unavailable("no MRR at the start of the period", n)
+    mv = movements(ctx)
+    return Result((mv["churned"][0] + mv["contraction"][0]) / base, n)
+
+
+def _cohort_ratio(ctx: Context, gross: bool) -> Result:
+    start, end = _start_end(ctx)
+    cohort = _pos(start)
+    n = int(cohort.sum())
+    if n == 0:
+        return Result.unavailable("no account had MRR at the start of the period", 0)
+    s, e = start[cohort], end[cohort]
+    kept = np.minimum(e, s) if gross else e
+    return Result(float(kept.sum() / s.sum()), n)
+
+
+@kpi("nrr", label="Net revenue retention", category="revenue", unit="ratio", better="higher",
+     description="MRR at the end of the period of accounts paying at its start / their MRR at the start.",
+     needs=("billing",))
+def kpi_nrr(ctx: Context) -> Result:
+    return _cohort_ratio(ctx, gross=False)
+
+
+@kpi("grr", label="Gross revenue retention", category="revenue", unit="ratio", better="higher",
+     description="Like NRR, but each account's end MRR is capped at its start MRR (no expansion).",
+     needs=("billing",))
+def kpi_grr(ctx: Context) -> Result:
+    return _cohort_ratio(ctx, gross=True)
+
+
+@kpi("quick_ratio", label="SaaS quick ratio", category="revenue", unit="ratio", better="higher",
+     description="(New + expansion + reactivation MRR) / (churned + contraction MRR).", needs=("billing",))
+def kpi_quick_ratio(ctx: Context) -> Result:
+    mv = movements(ctx)
+    lost = mv["churned"][0] + mv["contraction"][0]
+    gained = mv["new"][0] + mv["expansion"][0] + mv["reactivation"][0]
+    n = sum(v[1] for v in mv.values())
+    if not lost > 0:
+        return Result.unavailable("no churned or contraction MRR in the period", n)
+    return Result(gained / lost, n)
+
+
+def _transactions(ctx: Context) -> tuple[int, float | None]:
+    """R24: invoices issued in W (not void/draft/deleted); lines of one invoice count once."""
+    def build():
+        nb = normalised(ctx)
+        rows = nb[~nb["void"].to_numpy() & ctx.window.contains(nb["issued_at"]).to_numpy()]
+        if rows.empty:
+            return 0, None
+        has_id = rows["invoice_id"].notna().to_numpy()
+        per_invoice = rows.loc[has_id].groupby(["invoice_id"], sort=False)["amount_base"].sum()
+        amounts = np.concatenate([per_invoice.to_numpy(), rows.loc[~has_id, "amount_base"].to_numpy()])
+        return int(len(amounts)), float(amounts.mean())
+    return ctx.cached("revenue.transactions", build)
+
+
+@kpi("transactions", label="Transactions", category="revenue", unit="count", better="higher",
+     description="Invoices issued in the period (recurring and one-off, not void or draft).",
+     needs=("billing.issued_at",))
+def kpi_transactions(ctx: Context) -> Result:
+    count, _ = _transactions(ctx)
+    return Result(float(count), count)
+
+
+@kpi("avg_transaction_value", label="Average transaction value", category="revenue", unit="currency",
+     better="higher", description="Mean amount (net, in base currency) of the invoices issued in the period.",
+     needs=("billing.issued_at",))
+def kpi_avg_transaction_value(ctx: Context) -> Result:
+    count, mean = _transactions(ctx)
+    if count == 0:
+        return Result.unavailable("no invoices issued in the period", 0)
+    return Result(mean, count)
+
+
+def _late_rows(ctx: Context) -> pd.DataFrame:
+    """R25: rows due in W (dates compared, void/draft/deleted excluded) with a `late` flag."""
+    def build():
+        nb = normalised(ctx)
+        due = nb["due_at"].dt.normalize()
+        rows = nb.loc[~nb["void"].to_numpy() & due.notna().to_numpy() & ctx.window.contains(due).to_numpy(),
+                      ["account_id", "due_at", "paid_at", "status"]]
+        due_d = rows["due_at"].dt.normalize()
+        paid_d = rows["paid_at"].dt.normalize()
+        paid_unknown_date = paid_d.isna() & rows["status"].isin(PAID_STATUS)
+        late = (paid_d > due_d) | (paid_d.isna() & ~paid_unknown_date & (due_d < ctx.R))
+        return pd.DataFrame({"account_id": rows["account_id"], "late": late.to_numpy(dtype=bool)})
+    return ctx.cached("revenue.late_rows", build)
+
+
+@kpi("late_payment_rate", label="Late payment rate", category="revenue", unit="ratio", better="lower",
+     description="Billing rows due in the period paid after the due date, or still unpaid past it / rows due.",
+     needs=("billing.due_at",))
+def kpi_late_payment_rate(ctx: Context) -> Result:
+    rows = _late_rows(ctx)
+    n = len(rows)
+    if n == 0:
+        return Result.unavailable("no billing rows due in the period", 0)
+    late = int(rows["late"].sum())
+    return Result(late / n, n, extra={"late_rows": late})
+
+
+# --------------------------------------------------------------------------
+# per-account metrics
+
+
+def _account_index(ctx: Context, extra: pd.Index) -> pd.Index:
+    acc = ctx.frames.get("accounts")
+    if acc is None:
+        return extra
+    return pd.Index(acc["account_id"].astype("str"), name="account_id")
+
+
+def _per_account(ctx: Context, values: np.ndarray, fill: float | None = 0.0) -> pd.Series:
+    st = steps(ctx)
+    s = pd.Series(values, index=st.accounts, dtype="float64")
+    idx = _account_index(ctx, st.accounts)
+    return s.reindex(idx, fill_value=fill if fill is not None else np.nan).rename_axis("account_id")
+
+
+def account_arr(ctx: Context) -> pd.Series:
+    """R36: 12 × billing MRR on R, else accounts.arr, else 12 × accounts.mrr (float, by account_id)."""
+    if ctx.has("billing"):
+        _, end = _start_end(ctx)
+        return _per_account(ctx, 12.0 * end)
+    acc = ctx.frames.get("accounts")
+    if acc is None:
+        return pd.Series(dtype="float64", index=pd.Index([], name="account_id", dtype="str"))
+    idx = pd.Index(acc["account_id"].astype("str"), name="account_id")
+    out = pd.Series(np.nan, index=idx, dtype="float64")
+    if "arr" in acc.columns:
+        out = pd.Series(pd.to_numeric(acc["arr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan), index=idx)
+    if "mrr" in acc.columns:
+        mrr = pd.to_numeric(acc["mrr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        out = out.fillna(pd.Series(12.0 * mrr, index=idx))
+    return out
+
+
+@account_metric("mrr", description="MRR on the report date (billing, else the accounts snapshot).",
+                unit="currency", better="higher", needs=_MRR_NEEDS, windowed=False)
+def account_mrr(ctx: Context) -> pd.Series:
+    if ctx.has("billing"):
+        _, end = _start_end(ctx)
+        return _per_account(ctx, end)
+    snap = _accounts_snapshot_mrr(ctx)
+    return snap if snap is not None else pd.Series(dtype="float64")
+
+
+@account_metric("arr", description="ARR: 12 × MRR on the report date, else accounts.arr (R36).",
+                unit="currency", better="higher", needs=_MRR_NEEDS, windowed=False)
+def account_arr_metric(ctx: Context) -> pd.Series:
+    return account_arr(ctx)
+
+
+@account_metric("mrr_change", description="MRR on the report date − MRR on the day before the period.",
+                unit="currency", better="higher", needs=("billing",))
+def account_mrr_change(ctx: Context) -> pd.Series:
+    start, end = _start_end(ctx)
+    return _per_account(ctx, end - start)
+
+
+@account_metric("mrr_change_pct", description="MRR change over the period / MRR the day before it (null from 0).",
+                unit="ratio", better="higher", needs=("billing",))
+def account_mrr_change_pct(ctx: Context) -> pd.Series:
+    start, end = _start_end(ctx)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(_pos(start), (end - start) / np.where(_pos(start), start, 1.0), np.nan)
+    return _per_account(ctx, pct, fill=None)
+
+
+@account_metric("late_payments", description="Billing rows due in the period and paid late or unpaid past due.",
+                unit="count", better="lower", needs=("billing.due_at",))
+def account_late_payments(ctx: Context) -> pd.Series:
+    rows = _late_rows(ctx)
+    counts = rows.groupby("account_id", sort=False)["late"].sum().astype("float64")
+    idx = _account_index(ctx, steps(ctx).accounts)
+    return counts.reindex(idx, fill_value=0.0).rename_axis("account_id")
+
+
+@account_metric("late_payment_rate", description="Share of the account's rows due in the period that were late.",
+                unit="ratio", better="lower", needs=("billing.due_at",))
+def account_late_payment_rate(ctx: Context) -> pd.Series:
+    rows = _late_rows(ctx)
+    rate = rows.groupby("account_id", sort=False)["late"].mean().astype("float64")
+    idx = _account_index(ctx, steps(ctx).accounts)
+    return rate.reindex(idx).rename_axis("account_id")
+
+
+@account_metric("days_since_last_payment", description="Days from the last payment on or before the report date.",
+                unit="days", better="lower", needs=("billing.paid_at",), windowed=False)
+def account_days_since_last_payment(ctx: Context) -> pd.Series:
+    nb = normalised(ctx)
+    paid = nb.loc[~nb["void"].to_numpy() & (nb["paid_at"] < ctx.window.end_exclusive).to_numpy(),
+                  ["account_id", "paid_at"]]
+    last = paid.groupby("account_id", sort=False)["paid_at"].max()
+    days = ((ctx.R - last.dt.normalize()).dt.days).astype("float64")
+    idx = _account_index(ctx, steps(ctx).accounts)
+    return days.reindex(idx).rename_axis("account_id")
