@@ -168,7 +168,7 @@ class BusinessCalendar:
         days = pd.date_range(first, last, freq="D")
         n = len(days)
         k_max = max(len(w) for w in self.week)
-        wd = days.weekday.to_numpy()
+        wd = days.day_of_week.to_numpy()
         is_hol = np.asarray(days.normalize().isin(pd.DatetimeIndex(sorted(self.holidays)))) \
             if self.holidays else np.zeros(n, bool)
         starts = np.zeros((n, k_max), dtype="int64")

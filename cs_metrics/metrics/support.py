@@ -209,15 +209,14 @@ def k_tickets(ctx: Context) -> Result:
 def active_accounts(ctx: Context) -> tuple[int | None, str]:
     """R32 denominator: paying accounts on R, or all accounts without billing."""
     if ctx.frames.get("billing") is not None:
+        # imported lazily: revenue owns MRR (and the R22 "MRR > 0" tolerance)
         try:
-            from cs_metrics.metrics.revenue import mrr_on  # written by the revenue module
+            from cs_metrics.metrics.revenue import company_mrr
         except ImportError:
-            mrr_on = None
-        if mrr_on is not None:
-            mrr = mrr_on(ctx, ctx.R)
-            if mrr is not None:
-                s = pd.to_numeric(pd.Series(mrr), errors="coerce")
-                return int((s > 0).sum()), "paying accounts on R"
+            company_mrr = None
+        if company_mrr is not None:
+            _, paying, _ = company_mrr(ctx)
+            return int(paying), "paying accounts on R"
     acc = ctx.frames.get("accounts")
     if acc is None or "account_id" not in acc.columns:
         return None, "needs accounts or billing to count active accounts"
