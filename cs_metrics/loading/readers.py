@@ -101,6 +101,12 @@ def default_known_headers() -> frozenset[str]:
         for col in ds.columns:
             out.add(normalise_header(col.name))
             out.update(normalise_header(s) for s in col.synonyms)
+    try:  # wide survey columns (`NPS`, `CSAT score`)
+        from cs_metrics.synonyms import SURVEY_TYPE_HEADERS
+
+        out.update(SURVEY_TYPE_HEADERS)
+    except ImportError:
+        pass
     out.discard("")
     return frozenset(out)
 
@@ -640,7 +646,7 @@ def _find_header(rows: list[list[str | None]], known: frozenset[str]) -> HeaderL
             and sum(bool(_LEGACY_V.match(c)) for c in vals) >= 0.8 * len(vals)
         ):
             return HeaderLayout(r + 1, 0, note="legacy Qualtrics export: skipped the V1,V2… row")
-    matches = [sum(1 for c in cells if c and normalise_header(c) in known) for cells in scan]
+    matches = [sum(1 for c in cells if c and _is_known(c, known)) for cells in scan]
     best = max(matches, default=0)
     if best >= 2:
         index = matches.index(best)
@@ -660,6 +666,12 @@ def _find_header(rows: list[list[str | None]], known: frozenset[str]) -> HeaderL
         layout.skip_after, layout.merge_second = 1, True
         layout.note = "two header rows (SurveyMonkey style): merged them"
     return layout
+
+
+def _is_known(cell: str, known: frozenset[str]) -> bool:
+    """A known header, also with a trailing '(UTC)' (Stripe) left out."""
+    k = normalise_header(cell)
+    return k in known or (k.endswith(" utc") and k[:-4].rstrip() in known)
 
 
 def _is_second_header(rows: list[list[str | None]], h: int) -> bool:
@@ -687,6 +699,8 @@ def _is_second_header(rows: list[list[str | None]], h: int) -> bool:
 # finishing: names, extra header rows, footers
 
 
+# Report lines that are never data: dropped when the rest of the row is mostly
+# blank, or anywhere in the block of such lines that ends the file.
 _FOOTER = re.compile(
     r"""^\s*(?:
         grand\ totals?\b
@@ -695,12 +709,15 @@ _FOOTER = re.compile(
       | ©
       | generated\ by:
       | total\ for\b
-      | totals?\s*$
-      | total\s+\S
+      | totals?\s*:?\s*$
       | (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),\s+\w+\s+\d{1,2},\s+\d{4}
     )""",
     re.I | re.X,
 )
+# Xero's `Total <account>`: also a company name ("Total Wine & More"), so only
+# dropped when the row is mostly blank and carries an amount.
+_FOOTER_WEAK = re.compile(r"^\s*total\s+\S", re.I)
+_AMOUNT = re.compile(r"^[\s$€£¥(+-]*\d[\d.,\s]*\)?$")
 
 
 def _finish(
@@ -777,17 +794,21 @@ def _row_kinds(body: pd.DataFrame, report_like: bool) -> tuple[np.ndarray, np.nd
     if last_filled.size:
         candidates = np.union1d(candidates, last_filled[-3:])
     pattern = np.zeros(n, dtype=bool)
+    weak = np.zeros(n, dtype=bool)
     if candidates.size:
         c0 = body.iloc[candidates, 0]
-        lead = c0.where(c0.notna(), body.iloc[candidates, 1] if width > 1 else c0)
-        hit = lead.fillna("").str.match(_FOOTER).to_numpy(dtype=bool)
+        lead = c0.where(c0.notna(), body.iloc[candidates, 1] if width > 1 else c0).fillna("")
         first_ok = first[candidates] <= 1
-        pattern[candidates] = hit & first_ok
+        pattern[candidates] = lead.str.match(_FOOTER).to_numpy(dtype=bool) & first_ok
+        weak_rows = candidates[lead.str.match(_FOOTER_WEAK).to_numpy(dtype=bool) & first_ok]
+        for r in weak_rows[sparse[weak_rows]]:  # few rows: those that start with "Total "
+            rest = body.iloc[r, first[r] + 1 :].dropna()
+            weak[r] = any(_AMOUNT.match(v) for v in rest)
     # rows after the last row that is neither blank nor a footer line
-    ordinary = ~(blank | pattern)
+    ordinary = ~(blank | pattern | weak)
     last_data = np.flatnonzero(ordinary)
     trailing = np.arange(n) > (last_data[-1] if last_data.size else -1)
-    footer = pattern & (sparse | trailing)
+    footer = (pattern & (sparse | trailing)) | weak
     if report_like and width >= 3:
         footer |= (count == 1) & (first <= 1)
     keep = ~(blank | footer)
