@@ -80,7 +80,9 @@ def usage_codes(ctx: Context) -> UsageCodes | None:
 
 
 def _has_users(ctx: Context) -> bool:
-    return ctx.has("usage", "user_id")
+    """Users come from usage when it has user ids and at least one row; an
+    empty usage file says nothing, so the accounts snapshot is used instead."""
+    return ctx.has("usage", "user_id") and len(ctx.frame("usage")) > 0
 
 
 def _in_days(c: UsageCodes, first: pd.Timestamp, last: pd.Timestamp) -> np.ndarray:
@@ -136,6 +138,8 @@ def active_users(ctx: Context) -> Result:
         c = usage_codes(ctx)
         n = int(_active_pairs(ctx, c).sum())
         return Result(float(n), n=n, extra={"source": "usage", "days": ACTIVE_DAYS})
+    if not ctx.has("accounts", "active_users"):
+        return Result.unavailable("the usage data has no rows", n=0)
     au = _accounts_num(ctx, "active_users").dropna()
     if au.empty:
         return Result.unavailable("accounts.active_users is blank for every account", n=0)
@@ -157,9 +161,11 @@ def license_utilization(ctx: Context) -> Result:
     if _has_users(ctx):
         users = _active_users_by_account(ctx, usage_codes(ctx)).reindex(seats.index, fill_value=0.0)
         source = "usage"
-    else:
+    elif ctx.has("accounts", "active_users"):
         users = _accounts_num(ctx, "active_users")
         source = "accounts.active_users"
+    else:
+        return Result.unavailable("the usage data has no rows", n=0)
     keep = (seats > 0) & users.notna()
     if not keep.any():
         return Result.unavailable("no account with seats > 0" + ("" if source == "usage" else
@@ -337,6 +343,8 @@ def _index(ctx: Context) -> pd.Index:
 def account_active_users(ctx: Context) -> pd.Series:
     if _has_users(ctx):
         return on_accounts(_active_users_by_account(ctx, usage_codes(ctx)), _index(ctx), fill=0.0)
+    if not ctx.has("accounts", "active_users"):  # usage without rows: unknown, not 0
+        return on_accounts(pd.Series(dtype="float64"), _index(ctx))
     au = _accounts_num(ctx, "active_users")
     return on_accounts(au, au.index)
 
