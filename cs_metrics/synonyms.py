@@ -237,13 +237,13 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         # renewal invoices is the previous period). Subscription start before
         # the current period so the subscription's whole history has MRR.
         "period_start": (
-            "period_start", "Minimum Line Item Period Start", "Service Period Start",
+            "Minimum Line Item Period Start", "period_start", "Service Period Start",
             "Period Start", "Start Date", "Start", "start_date", "subscriptions.start_date",
             "subscriptions.started_at", "activated_at", "Current Period Start",
             "current_period_start", "current_period_started_at", "subscriptions.current_term_start",
         ),
         "period_end": (
-            "period_end", "Maximum Line Item Period End", "Service Period End", "Period End",
+            "Maximum Line Item Period End", "period_end", "Service Period End", "Period End",
             "Current Period End", "current_period_end", "current_period_ends_at",
             "subscriptions.current_term_end", "current_term_ends_at", "end_date", "End Date", "End",
         ),
@@ -270,7 +270,8 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "usage": {
         "account_id": (
             "account_id", "Account ID", "company_id", "Company ID", "groupId", "context.groupId",
-            "group_id", "organization_id", "customer_id", "Organization", "Company", "Account",
+            "group_id", "groups.company", "groups.account", "groups.account_id", "organization_id",
+            "customer_id", "Organization", "Company", "Account",
         ),
         "timestamp": (
             "timestamp", "event_time", "Event Time", "time", "usage_date", "Date",
