@@ -493,7 +493,7 @@ def _invoices_table(w: World, rng: np.random.Generator, rows: int | None, messy:
     if rows is not None and len(acc) > rows:  # benchmark: keep exactly `rows` (random subset)
         sel = np.sort(rng.choice(len(acc), size=rows, replace=False))
         acc, k, p_start, p_end, subtotal = acc[sel], k[sel], p_start[sel], p_end[sel], subtotal[sel]
-        one_off, last_rec = one_off[sel], np.r_[acc[sel][1:] != acc[sel][:-1], True]
+        one_off, last_rec = one_off[sel], np.r_[acc[1:] != acc[:-1], True]
         setup_acc = setup_acc[:0]
     extra = 0 if rows is None else rows - len(acc)
     if rows is None:
