@@ -1,0 +1,535 @@
+"""Raw text frame → canonical typed frame of one dataset, with row issues (SPEC §1 "Values", R3–R5, R9, R10, R13).
+
+Everything is vectorised: each column is parsed once by `loading.values`,
+and problems are boolean masks. A problem in a required column sets the row
+aside; in an optional column only the cell becomes null (R4). Issues are
+built for the first `ISSUE_CAP` rows per (dataset, code, column); exact
+counts go to `Dataset.meta["issue_counts"]`.
+
+Frames carry two bookkeeping columns until `load()` finishes linking:
+`_row` (spreadsheet row number) and `_file` (display name), so issues raised
+after concatenation still point at the right file and row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cs_metrics.errors import InputError, Issue
+from cs_metrics.loading import values as V
+from cs_metrics.loading.columns import ColumnMatch, header_key
+from cs_metrics.schemas import SCHEMAS
+from cs_metrics.synonyms import SYNONYM_UNITS
+from cs_metrics.timeframe import EVENT_COLUMNS
+
+ISSUE_CAP = 1000
+ROW = "_row"
+FILE = "_file"
+
+# The timestamp a row cannot live without: a future value sets the row aside (R5).
+REQUIRED_TIMESTAMP = {"tickets": "created_at", "surveys": "submitted_at", "usage": "timestamp"}
+# Numbers that cannot be negative (impossible-value: the cell is nulled).
+NON_NEGATIVE = {
+    "accounts": ("seats", "active_users", "goals_total", "goals_met", "acquisition_cost", "arr", "mrr"),
+    "tickets": ("reopens", "agent_replies"),
+    "usage": ("count",),
+}
+# Timestamps that cannot precede the row's start (negative-duration: cell nulled).
+AFTER_START = {
+    "tickets": ("created_at", ("first_response_at", "resolved_at", "closed_at")),
+    "accounts": ("created_at", ("onboarded_at", "first_value_at")),
+}
+_NOT_RATED = {"offered", "not offered", "unoffered", "received"}
+_SATISFACTION_MAP = {"good_with_comment": "good", "bad_with_comment": "bad",
+                     "good with comment": "good", "bad with comment": "bad"}
+_ESCALATION_TAG = r"(?:^|[\s,;])(?:escalated|escalation)(?=$|[\s,;])"
+_KNOWN_TYPES = ("nps", "csat", "ces")
+
+
+class IssueSink:
+    """Collects issues with a cap per (dataset, code, column) and exact counts."""
+
+    def __init__(self, cap: int = ISSUE_CAP) -> None:
+        self.cap = cap
+        self.issues: list[Issue] = []
+        self.counts: dict[str, dict[str, int]] = {}  # dataset -> code -> n
+        self._per_key: dict[tuple, int] = {}
+
+    def add(self, issue: Issue) -> None:
+        self._count(issue.dataset, issue.code, 1)
+        key = (issue.dataset, issue.code, issue.column)
+        if self._per_key.get(key, 0) < self.cap:
+            self._per_key[key] = self._per_key.get(key, 0) + 1
+            self.issues.append(issue)
+
+    def _count(self, dataset, code, n) -> None:
+        d = self.counts.setdefault(dataset or "", {})
+        d[code] = d.get(code, 0) + int(n)
+
+    def add_mask(self, code: str, level: str, dataset: str, column: str | None, mask,
+                 raw, rows, files, message: str) -> None:
+        """One issue per True in `mask`; raw/rows/files are aligned arrays (files may be a str)."""
+        mask = np.asarray(mask, dtype=bool)
+        n = int(mask.sum())
+        if n == 0:
+            return
+        self._count(dataset, code, n)
+        key = (dataset, code, column)
+        room = self.cap - self._per_key.get(key, 0)
+        if room <= 0:
+            return
+        idx = np.flatnonzero(mask)[:room]
+        self._per_key[key] = self._per_key.get(key, 0) + len(idx)
+        vals = _take(raw, idx)
+        rws = _take(rows, idx)
+        fls = [files] * len(idx) if isinstance(files, str) else _take(files, idx)
+        for v, r, f in zip(vals, rws, fls):
+            self.issues.append(Issue(
+                code=code, level=level, dataset=dataset, file=str(f), row=int(r), column=column,
+                value=_show(v), message=message))
+
+
+def _take(a, idx: np.ndarray) -> list:
+    """Values at positions `idx` of a Series, array or lazy holder, without converting the rest."""
+    if a is None:
+        return [None] * len(idx)
+    if hasattr(a, "iloc"):
+        return a.iloc[idx].tolist()
+    if hasattr(a, "take") and not isinstance(a, np.ndarray):
+        return list(a.take(idx))
+    return np.asarray(a)[idx].tolist() if isinstance(a, np.ndarray) else [a[i] for i in idx]
+
+
+def _show(v) -> str | None:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float) and np.isnan(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat(sep=" ")
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+@dataclass
+class Normalised:
+    frame: pd.DataFrame
+    rows_read: int
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Ctx:
+    dataset: str
+    file: str
+    rows: np.ndarray
+    sink: IssueSink
+    keep: np.ndarray
+    config: dict
+    dayfirst: bool | None
+    default_dayfirst: bool
+    date1904: bool
+    decimal_comma: bool | None
+    meta: dict
+
+    def issue(self, code, level, column, mask, raw, message) -> None:
+        self.sink.add_mask(code, level, self.dataset, column, mask, raw, self.rows, self.file, message)
+
+
+def _blank(s: pd.Series) -> np.ndarray:
+    return np.asarray(V.is_blank(s), dtype=bool)
+
+
+def _arr(mask) -> np.ndarray:
+    return np.asarray(pd.Series(mask).fillna(False), dtype=bool) if not isinstance(mask, np.ndarray) else mask
+
+
+_BAD_CODE = {"datetime": "bad-date", "number": "bad-number", "money": "bad-number",
+             "int": "bad-number", "bool": "bad-value", "duration": "bad-duration"}
+_KIND_WORD = {"datetime": "a date", "number": "a number", "money": "an amount", "int": "a number",
+              "bool": "yes/no", "duration": "a duration"}
+
+
+def _parse(col, s: pd.Series, header: str, ctx: _Ctx) -> pd.Series:
+    """Parse one column by its canonical type, recording bad/blank cells (R4)."""
+    t = col.type
+    blank = _blank(s)
+    if t == "datetime":
+        p = V.parse_datetime(s, dayfirst=ctx.dayfirst, default_dayfirst=ctx.default_dayfirst,
+                             date1904=ctx.date1904)
+        _date_note(col.name, header, p, ctx)
+    elif t in ("number", "money", "int"):
+        p = V.parse_number(s, decimal_comma=ctx.decimal_comma)
+    elif t == "bool":
+        p = V.parse_bool(s)
+    elif t == "duration":
+        unit = V.duration_unit_from_header(header) or SYNONYM_UNITS.get(header_key(header))
+        if unit is None:
+            raise InputError(f"{ctx.file}: column '{header}' has no time unit", [Issue(
+                code="duration-unit-unknown", level="error", dataset=ctx.dataset, file=ctx.file,
+                column=header,
+                message=f"{ctx.file}: duration column '{header}' (→ {col.name}) does not say its unit; "
+                        f"rename it (e.g. '{header} (minutes)', '… in hours', '_secs') or map another "
+                        f"header in the config: columns: {{{ctx.dataset}: {{{col.name}: \"...\"}}}}")])
+        to = "seconds" if col.name.endswith("_seconds") else "minutes"
+        p = V.parse_duration(s, unit, to=to)
+    elif t == "id":
+        p = V.parse_id(s)
+        damaged = p.info.get("damaged") if isinstance(p.info, dict) else None
+        if damaged is not None:
+            ctx.issue("damaged-id", "warning", header, _arr(np.asarray(damaged, dtype=bool)), s,
+                      f"'{header}' looks like an id damaged by a spreadsheet (scientific notation); "
+                      "it may not match other files")
+    elif t == "category":
+        p = V.parse_category(s)
+    else:
+        p = V.parse_text(s)
+    values = p.values
+    bad = np.asarray(p.bad, dtype=bool) & ~blank if p.bad is not None else np.zeros(len(s), bool)
+    if bad.any():
+        code = _BAD_CODE.get(t, "bad-value")
+        if col.required:
+            ctx.keep &= ~bad
+            ctx.issue(code, "warning", header, bad, s,
+                      f"'{header}' is not {_KIND_WORD.get(t, 'a valid value')}; row set aside")
+        else:
+            values = values.mask(pd.Series(bad, index=values.index))
+            ctx.issue(code, "warning", header, bad, s,
+                      f"'{header}' is not {_KIND_WORD.get(t, 'a valid value')}; cell left empty")
+    return values
+
+
+def _date_note(name: str, header: str, p, ctx: _Ctx) -> None:
+    info = p.info if isinstance(p.info, dict) else {}
+    df = info.get("dayfirst")
+    if df is not None:
+        ctx.meta.setdefault("dayfirst", {})[name] = bool(df)
+    if info.get("ambiguous") or (p.note and "ambiguous" in str(p.note).lower()):
+        order = "day-first (DD/MM)" if df else "month-first (MM/DD)"
+        ctx.sink.add(Issue(code="ambiguous-date-order", level="info", dataset=ctx.dataset,
+                           file=ctx.file, column=header,
+                           message=f"'{header}': day/month order cannot be told from the values; "
+                                   f"read as {order}" + (f" ({p.note})" if p.note else "")
+                                   + "; set dates.dayfirst in the config to force it"))
+
+
+def normalise(
+    dataset: str,
+    raw: pd.DataFrame,
+    row_numbers: np.ndarray,
+    file: str,
+    match: ColumnMatch,
+    *,
+    config: dict | None = None,
+    today: date | None = None,
+    decimal_comma: bool = False,
+    delimiter: str | None = None,
+    date1904: bool = False,
+    sheet: str | None = None,
+    sink: IssueSink | None = None,
+) -> Normalised:
+    """Typed canonical frame of one file (not yet deduplicated or linked)."""
+    config = config or {}
+    sink = sink if sink is not None else IssueSink()
+    schema = SCHEMAS[dataset]
+    n = len(raw)
+    rows = np.asarray(row_numbers, dtype=np.int64) if row_numbers is not None else np.arange(2, n + 2)
+    raw = raw.reset_index(drop=True)
+    dates_cfg = (config.get("dates") or {})
+    ctx = _Ctx(dataset, file, rows, sink, np.ones(n, dtype=bool), config,
+               dates_cfg.get("dayfirst"), bool(decimal_comma or delimiter == ";"), bool(date1904),
+               True if decimal_comma else None, {})
+    out: dict[str, pd.Series] = {}
+
+    for cname, header in match.mapping.items():
+        col = schema.column(cname)
+        s = raw[header]
+        if col.required and not (dataset == "surveys"):
+            miss = _blank(s)
+            if miss.any():
+                ctx.keep &= ~miss
+                ctx.issue("missing-value", "warning", header, miss, None,
+                          f"required '{header}' is empty; row set aside")
+        out[cname] = _parse(col, s, header, ctx)
+
+    frame = pd.DataFrame(out, index=pd.RangeIndex(n))
+    frame[ROW] = rows
+    frame[FILE] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[file])
+
+    _future(frame, ctx, match, today)
+    _after_start(frame, ctx, match)
+    _non_negative(frame, ctx, match)
+    if dataset == "tickets":
+        frame = _tickets(frame, ctx, match)
+    elif dataset == "billing":
+        frame = _billing(frame, ctx, match, raw)
+    elif dataset == "usage":
+        if "count" not in frame.columns:
+            frame["count"] = 1.0
+    elif dataset == "accounts":
+        for h in match.unmapped:
+            if h in (ROW, FILE) or h in frame.columns or not str(h).strip():
+                continue
+            frame[h] = V.parse_text(raw[h]).values
+    if dataset == "surveys":
+        frame = _surveys(frame, ctx, match, raw, sheet)
+    else:
+        frame = frame.loc[ctx.keep].reset_index(drop=True)
+    return Normalised(frame, n, ctx.meta)
+
+
+def _future(frame, ctx: _Ctx, match, today) -> None:
+    """R5: event timestamps after the run's date."""
+    if today is None:
+        today = date.today()
+    limit = pd.Timestamp(today).normalize() + pd.Timedelta(days=1)
+    for cname in EVENT_COLUMNS.get(ctx.dataset, ()):
+        if cname not in frame.columns:
+            continue
+        header = match.mapping[cname]
+        fut = np.asarray((frame[cname] >= limit).fillna(False), dtype=bool)
+        if not fut.any():
+            continue
+        raw = frame[cname].astype(object)
+        if REQUIRED_TIMESTAMP.get(ctx.dataset) == cname:
+            ctx.keep &= ~fut
+            ctx.issue("future-date", "warning", header, fut, raw,
+                      f"'{header}' is after today ({today}); row set aside")
+        else:
+            frame[cname] = frame[cname].mask(fut)
+            ctx.issue("future-date", "warning", header, fut, raw,
+                      f"'{header}' is after today ({today}); cell left empty")
+
+
+def _after_start(frame, ctx: _Ctx, match) -> None:
+    """R13/R34: a milestone before the start is a negative duration: the cell is nulled."""
+    spec = AFTER_START.get(ctx.dataset)
+    if spec:
+        start, ends = spec
+        if start in frame.columns:
+            for cname in ends:
+                if cname not in frame.columns:
+                    continue
+                neg = np.asarray((frame[cname] < frame[start]).fillna(False), dtype=bool)
+                if neg.any():
+                    header = match.mapping[cname]
+                    ctx.issue("negative-duration", "warning", header, neg, frame[cname].astype(object),
+                              f"'{header}' is before '{match.mapping[start]}'; cell left empty, "
+                              "row kept")
+                    frame[cname] = frame[cname].mask(neg)
+    for cname in frame.columns:
+        if cname in match.mapping and SCHEMAS[ctx.dataset].column(cname).type == "duration":
+            neg = np.asarray((frame[cname] < 0).fillna(False), dtype=bool)
+            if neg.any():
+                header = match.mapping[cname]
+                ctx.issue("negative-duration", "warning", header, neg, frame[cname].astype(object),
+                          f"'{header}' is negative; cell left empty, row kept")
+                frame[cname] = frame[cname].mask(neg)
+
+
+def _non_negative(frame, ctx: _Ctx, match) -> None:
+    for cname in NON_NEGATIVE.get(ctx.dataset, ()):
+        if cname not in frame.columns or cname not in match.mapping:
+            continue
+        neg = np.asarray((frame[cname] < 0).fillna(False), dtype=bool)
+        if neg.any():
+            header = match.mapping[cname]
+            ctx.issue("impossible-value", "warning", header, neg, frame[cname].astype(object),
+                      f"'{header}' cannot be negative; cell left empty")
+            frame[cname] = frame[cname].mask(neg)
+    if ctx.dataset == "accounts" and {"goals_met", "goals_total"} <= set(frame.columns):
+        over = np.asarray((frame["goals_met"] > frame["goals_total"]).fillna(False), dtype=bool)
+        if over.any():
+            header = match.mapping["goals_met"]
+            ctx.issue("impossible-value", "warning", header, over, frame["goals_met"].astype(object),
+                      f"'{header}' is larger than '{match.mapping['goals_total']}'; cell left empty")
+            frame["goals_met"] = frame["goals_met"].mask(over)
+
+
+def _tickets(frame, ctx: _Ctx, match) -> pd.DataFrame:
+    if "satisfaction" in frame.columns:
+        s = frame["satisfaction"].astype("str").str.strip().str.lower()
+        s = s.replace(_SATISFACTION_MAP)
+        frame["satisfaction"] = s.mask(s.isin(_NOT_RATED) | (s == ""))
+    if "tags" in frame.columns:
+        hit = frame["tags"].str.lower().str.contains(_ESCALATION_TAG, regex=True).fillna(False)
+        hit = hit.astype("boolean")
+        if "escalated" in frame.columns:
+            frame["escalated"] = frame["escalated"].astype("boolean") | hit
+        else:
+            frame["escalated"] = hit
+    return frame
+
+
+def _billing(frame, ctx: _Ctx, match, raw) -> pd.DataFrame:
+    if "currency" in frame.columns:
+        frame["currency"] = frame["currency"].str.strip().str.upper()
+    elif "amount" in match.mapping:
+        cur = V.extract_currency(raw[match.mapping["amount"]])
+        codes = cur.values
+        if codes.notna().any():
+            frame["currency"] = codes.astype("str").str.upper().where(codes.notna())
+    ctx.meta["amount_flags"] = sorted(match.flags.get("amount", frozenset()))
+    return frame
+
+
+def survey_type_from_name(file: str, sheet: str | None, extra: tuple[str, ...] = ()) -> str:
+    """R10: the type named by the file or sheet (`csat_responses.csv` → csat), else nps."""
+    words = set(header_key(Path(str(file).split(" [")[0]).stem).split())
+    if sheet:
+        words |= set(header_key(sheet).split())
+    for t in (*_KNOWN_TYPES, *extra):
+        if t.lower() in words:
+            return t.lower()
+    return "nps"
+
+
+def _scales(config: dict) -> dict[str, tuple[float, float]]:
+    sv = config.get("surveys") or {}
+    out: dict[str, tuple[float, float]] = {"nps": (0.0, 10.0)}
+    for k, v in sv.items():
+        if isinstance(v, dict) and isinstance(v.get("scale"), (list, tuple)) and len(v["scale"]) == 2:
+            out[str(k).lower()] = (float(v["scale"][0]), float(v["scale"][1]))
+    for k, v in (sv.get("scales") or {}).items():
+        if isinstance(v, (list, tuple)) and len(v) == 2:
+            out[str(k).lower()] = (float(v[0]), float(v[1]))
+    return out
+
+
+def survey_types_in_config(config: dict) -> tuple[str, ...]:
+    sv = config.get("surveys") or {}
+    names = [k for k, v in sv.items() if isinstance(v, dict) and k not in ("scales", "cxi")]
+    names += list((sv.get("scales") or {}).keys()) + list((sv.get("cxi") or {}).keys())
+    return tuple(dict.fromkeys(str(x).lower() for x in names))
+
+
+def _surveys(frame, ctx: _Ctx, match: ColumnMatch, raw: pd.DataFrame, sheet) -> pd.DataFrame:
+    """R10: one row per response and type; sent-only rows kept; scale checked."""
+    mp = match.mapping
+    default_type = survey_type_from_name(ctx.file, sheet, survey_types_in_config(ctx.config))
+    # Qualtrics: unfinished responses are not responses
+    fin = [h for h in match.unmapped if header_key(h) == "finished"]
+    if fin:
+        fb = V.parse_bool(raw[fin[0]]).values
+        unfinished = np.asarray((fb == False).fillna(False), dtype=bool)  # noqa: E712
+        if unfinished.any():
+            ctx.keep &= ~unfinished
+            ctx.issue("unfinished-response", "info", fin[0], unfinished, raw[fin[0]],
+                      f"'{fin[0]}' says the response was not finished; not counted as a response")
+    if match.type_columns:
+        parts = []
+        for header, t in match.type_columns.items():
+            sc = V.parse_number(raw[header], decimal_comma=ctx.decimal_comma)
+            bl = _blank(raw[header])
+            bad = np.asarray(sc.bad, dtype=bool) & ~bl
+            ctx.issue("bad-number", "warning", header, bad, raw[header],
+                      f"'{header}' is not a number; response set aside")
+            part = frame.loc[~bl & ~bad].copy()
+            part["score"] = sc.values[~bl & ~bad].astype("float64")
+            part["survey_type"] = t
+            part["_src"] = header
+            parts.append(part)
+        answered_any = np.zeros(len(frame), dtype=bool)
+        for header in match.type_columns:
+            answered_any |= ~_blank(raw[header])
+        rest = frame.loc[~answered_any].copy()
+        rest["score"] = np.nan
+        rest["survey_type"] = next(iter(match.type_columns.values()))
+        rest["_src"] = next(iter(match.type_columns))
+        keep = pd.Series(ctx.keep, index=frame.index)
+        long = pd.concat(parts + [rest], ignore_index=False)
+        keep_long = keep.reindex(long.index).to_numpy()
+        long = long.loc[keep_long].sort_index(kind="stable").reset_index(drop=True)
+    else:
+        long = frame.loc[ctx.keep].copy().reset_index(drop=True)
+        st = long["survey_type"] if "survey_type" in long.columns else pd.Series(pd.NA, index=long.index)
+        st = st.astype("str").str.strip().str.lower()
+        long["survey_type"] = st.mask(st.isna() | (st == ""), default_type)
+        if "score" not in long.columns:
+            long["score"] = np.nan
+        long["_src"] = mp.get("score", "score")
+    long["score"] = long["score"].astype("float64")
+    long["survey_type"] = long["survey_type"].astype("str")
+
+    rows = long[ROW].to_numpy()
+    files = long[FILE].to_numpy()
+    src = long["_src"].to_numpy()
+    has_sub = long["submitted_at"].notna().to_numpy() if "submitted_at" in long.columns else np.zeros(len(long), bool)
+    has_sent = long["sent_at"].notna().to_numpy() if "sent_at" in long.columns else np.zeros(len(long), bool)
+    has_score = long["score"].notna().to_numpy()
+    set_aside = np.zeros(len(long), dtype=bool)
+
+    # a score without a submission date is not a response: keep the row as a sent survey
+    sub_h = mp.get("submitted_at", "submitted_at")
+    no_sub = ~has_sub
+    set_aside |= no_sub & ~has_sent
+    _issue_long(ctx, "missing-value", sub_h, no_sub & ~has_sent, None, rows, files,
+                f"'{sub_h}' is empty and there is no sent date; row set aside")
+    # submitted but no score
+    no_score = has_sub & ~has_score & ~has_sent
+    set_aside |= no_score
+    for h in np.unique(src[no_score]) if no_score.any() else ():
+        m = no_score & (src == h)
+        _issue_long(ctx, "missing-value", str(h), m, None, rows, files,
+                    f"'{h}' (score) is empty; row set aside")
+    if "submitted_at" in long.columns:
+        long["score"] = long["score"].mask(~has_sub)
+
+    # R10 scale check: nothing rescaled silently
+    scales = _scales(ctx.config)
+    score = long["score"].to_numpy()
+    types = long["survey_type"].to_numpy()
+    out_mask = np.zeros(len(long), dtype=bool)
+    for t, (lo, hi) in scales.items():
+        m = (types == t) & ~np.isnan(score) & ((score < lo) | (score > hi))
+        out_mask |= m
+        for h in np.unique(src[m]) if m.any() else ():
+            mm = m & (src == h)
+            _issue_long(ctx, "score-out-of-scale", str(h), mm, score, rows, files,
+                        f"'{h}' is outside the {t} scale {lo:g}–{hi:g}; row set aside "
+                        f"(set surveys.{t}.scale in the config if the scale differs)")
+    set_aside |= out_mask
+    long = long.loc[~set_aside].drop(columns=["_src"]).reset_index(drop=True)
+    ctx.meta["survey_types"] = sorted(pd.unique(long["survey_type"]).tolist()) if len(long) else []
+    return long
+
+
+def _issue_long(ctx: _Ctx, code, column, mask, raw, rows, files, message) -> None:
+    ctx.sink.add_mask(code, "warning", ctx.dataset, column, mask, raw, rows, files, message)
+
+
+# ---------------------------------------------------------------------------
+# duplicates (R3): applied after concatenation so "first in file order" spans files
+
+def drop_duplicates(dataset: str, frame: pd.DataFrame, columns: dict[str, str],
+                    sink: IssueSink) -> pd.DataFrame:
+    """Set aside later copies; the first row in file order is kept (R3)."""
+    if dataset == "tickets" and "ticket_id" in frame.columns:
+        key = ["ticket_id"]
+    elif dataset == "accounts" and "account_id" in frame.columns:
+        key = ["account_id"]
+    elif dataset == "surveys" and "response_id" in frame.columns:
+        key = ["response_id", "survey_type"]
+    elif dataset == "billing" and "invoice_id" in frame.columns:
+        key = [c for c in columns if c in frame.columns]
+    else:
+        return frame
+    sub = frame[key]
+    has_key = sub[key[0]].notna().to_numpy()
+    dup = sub.duplicated(keep="first").to_numpy() & has_key
+    if not dup.any():
+        return frame
+    col = "invoice_id" if dataset == "billing" else key[0]
+    header = columns.get(col, col)
+    msg = ("same invoice line repeated (every value equal); later copy set aside"
+           if dataset == "billing" else f"'{header}' repeats an earlier row; later copy set aside")
+    sink.add_mask("duplicate-id", "warning", dataset, header, dup, frame[col].astype(object),
+                  frame[ROW].to_numpy(), frame[FILE].to_numpy(), msg)
+    return frame.loc[~dup].reset_index(drop=True)
