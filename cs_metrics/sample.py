@@ -555,6 +555,7 @@ def _invoices_table(w: World, rng: np.random.Generator, rows: int | None, messy:
     prefix = _rand_ids(rng, w.n, 8, "")
     prefix = pc.utf8_upper(prefix).take(pa.array(acc))
     number = _join(prefix, pc.utf8_lpad(pc.cast(pa.array(seq), pa.string()), 4, "0"), sep="-")
+    number = _mask_str(number, status != 4)  # Stripe numbers an invoice when it is finalised
     currency = np.where(w.eur[acc], 1, 0)
     return pa.table({
         "id": _rand_ids(rng, m, 24, "in_1"),

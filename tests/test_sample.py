@@ -184,6 +184,9 @@ def test_invoice_amounts_statuses_and_one_offs(frames):
     assert np.allclose(num["Subtotal"] + num["Tax"], num["Total"], atol=0.005)
     assert set(b["Status"]) >= {"paid", "open", "void", "draft"}
     assert set(b["Currency"]) == {"usd", "eur"}
+    assert b.loc[b["Status"] == "draft", "Number"].isna().all()
+    assert b.loc[b["Status"] != "draft", "Number"].notna().all()
+    assert not b["id"].duplicated().any()
     paid = b["Status"] == "paid"
     assert (num["Amount Paid"][paid] == num["Total"][paid]).all()
     assert (num["Amount Paid"][~paid] == 0).all()
