@@ -109,8 +109,21 @@ def test_row_counts_scale_with_accounts(tmp_path):
         assert 2 * s < b < 8 * s, (ds, s, b)
 
 
-def test_default_size_is_small_and_realistic(tmp_path):
-    p = S.write_sample(tmp_path, formats="mixed")
+@pytest.fixture(scope="module")
+def default(tmp_path_factory) -> dict[str, Path]:
+    """The bundled sample's parameters (300 accounts, seed 7)."""
+    return S.write_sample(tmp_path_factory.mktemp("default"))
+
+
+def test_bundled_sample_data_is_what_write_sample_writes(default):
+    # sample_data/ in the repository must be regenerated when the generator changes
+    bundled = Path(__file__).resolve().parent.parent / "sample_data"
+    for ds, path in default.items():
+        assert (bundled / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_default_size_is_small_and_realistic(default):
+    p = default
     total = sum(f.stat().st_size for f in p.values())
     assert total < 10 * 2**20
     usage_rows = len(_read(p["usage"]))
@@ -323,10 +336,9 @@ def test_latent_matches_files(frames, latent):
     assert (acc["Churned Date"].notna().to_numpy() == latent["churned"].to_numpy()).all()
 
 
-def test_low_health_churns_more_and_signals_follow_health(tmp_path):
-    n = 600
-    p = S.write_sample(tmp_path, accounts=n, seed=3, formats="clean")
-    lat = S.latent_frame(n, 3).set_index("account_id")
+def test_low_health_churns_more_and_signals_follow_health(default):
+    p = default
+    lat = S.latent_frame().set_index("account_id")
     tercile = pd.qcut(lat["h"], 3, labels=["low", "mid", "high"])
     churn = lat["churned"].groupby(tercile, observed=True).mean()
     assert churn["low"] > 2 * churn["high"]
@@ -334,19 +346,19 @@ def test_low_health_churns_more_and_signals_follow_health(tmp_path):
 
     s = _read(p["surveys"])
     nps = s[(s["Survey Type"] == "nps") & s["Score"].notna()]
-    acc = _accounts(p["accounts"]).set_index("Company name")["Record ID"]
+    acc = _accounts(p["accounts"]).drop_duplicates("Record ID").set_index("Company name")["Record ID"]
     nps_t = tercile.reindex(nps["Company"].map(acc)).to_numpy()
     by = pd.to_numeric(nps["Score"]).groupby(nps_t).mean()
     assert by["high"] > by["low"] + 1.5
 
-    acc_df = _accounts(p["accounts"]).set_index("Record ID")
+    acc_df = _accounts(p["accounts"]).drop_duplicates("Record ID").set_index("Record ID")
     sent = acc_df["CSM Sentiment"].groupby(tercile.reindex(acc_df.index).to_numpy()).agg(
         lambda x: (x == "Red").mean())
     assert sent["low"] > sent["high"]
 
     # urgent tickets per account-month are higher for low health
     t = _read(p["tickets"])
-    t["acc"] = t["Organization"].map(_accounts(p["accounts"]).set_index("Company name")["Record ID"])
+    t["acc"] = t["Organization"].map(acc)
     t = t.dropna(subset=["acc"])
     urgent = (t["Priority"] == "Urgent").groupby(tercile.reindex(t["acc"]).to_numpy()).mean()
     assert urgent["low"] > urgent["high"]
