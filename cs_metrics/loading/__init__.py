@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
+# Bound eagerly: a lazy attribute would be shadowed by the `loading.load`
+# submodule as soon as anything imports it.
+from cs_metrics.loading.load import load
+
 __all__ = ["load"]
-
-
-def __getattr__(name: str):
-    # lazy: importing a submodule (e.g. loading.headers) must not pull pandas-heavy code
-    if name == "load":
-        from cs_metrics.loading.load import load
-
-        return load
-    raise AttributeError(name)

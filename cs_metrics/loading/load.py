@@ -158,7 +158,8 @@ def load(
             meta["survey_types"] = sorted(types)
             if any(p.match.type_columns for p in items):
                 meta["type_columns"] = {h: t for p in items for h, t in p.match.type_columns.items()}
-        frame = drop_duplicates(ds, frame, columns_first(items), sink)
+        frame = drop_duplicates(ds, frame, columns_first(items), sink,
+                                {p.file: p.match.mapping for p in items})
         if ds != "accounts":
             info = {p.file: {"account_id": p.match.mapping.get("account_id"),
                              "email": p.match.mapping.get(EMAIL_COLUMNS.get(ds, ""), None)}

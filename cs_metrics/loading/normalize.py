@@ -509,8 +509,13 @@ def _issue_long(ctx: _Ctx, code, column, mask, raw, rows, files, message) -> Non
 # duplicates (R3): applied after concatenation so "first in file order" spans files
 
 def drop_duplicates(dataset: str, frame: pd.DataFrame, columns: dict[str, str],
-                    sink: IssueSink) -> pd.DataFrame:
-    """Set aside later copies; the first row in file order is kept (R3)."""
+                    sink: IssueSink, file_columns: dict[str, dict[str, str]] | None = None
+                    ) -> pd.DataFrame:
+    """Set aside later copies; the first row in file order is kept (R3).
+
+    `columns` maps canonical → header; `file_columns[file]` does so per file
+    when several files were concatenated, so issues name each file's header.
+    """
     if dataset == "tickets" and "ticket_id" in frame.columns:
         key = ["ticket_id"]
     elif dataset == "accounts" and "account_id" in frame.columns:
@@ -527,9 +532,12 @@ def drop_duplicates(dataset: str, frame: pd.DataFrame, columns: dict[str, str],
     if not dup.any():
         return frame
     col = "invoice_id" if dataset == "billing" else key[0]
-    header = columns.get(col, col)
-    msg = ("same invoice line repeated (every value equal); later copy set aside"
-           if dataset == "billing" else f"'{header}' repeats an earlier row; later copy set aside")
-    sink.add_mask("duplicate-id", "warning", dataset, header, dup, frame[col].astype(object),
-                  frame[ROW].to_numpy(), frame[FILE].to_numpy(), msg)
+    rows = frame[ROW].to_numpy()
+    files = frame[FILE].astype(object).to_numpy()
+    for f in pd.unique(files[dup]):
+        header = (file_columns or {}).get(str(f), columns).get(col, col)
+        msg = ("same invoice line repeated (every value equal); later copy set aside"
+               if dataset == "billing" else f"'{header}' repeats an earlier row; later copy set aside")
+        sink.add_mask("duplicate-id", "warning", dataset, header, dup & (files == f), frame[col],
+                      rows, files, msg)
     return frame.loc[~dup].reset_index(drop=True)

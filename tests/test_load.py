@@ -1,0 +1,142 @@
+"""load() end to end on tiny files (tests/fixtures/load/): discovery → read → match → normalise → link.
+
+Expected values are read off the fixture files by hand (comments say how).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cs_metrics.config import default_config
+from cs_metrics.errors import InputError
+from cs_metrics.loading import load
+
+FIX = Path(__file__).parent / "fixtures" / "load"
+TODAY = date(2026, 10, 1)
+
+
+@pytest.fixture(scope="module")
+def basic():
+    return load(FIX / "basic", today=TODAY)
+
+
+def issues(bundle, code, dataset=None):
+    return [(i.dataset, i.file, i.row, i.column, i.value) for i in bundle.issues
+            if i.code == code and (dataset is None or i.dataset == dataset)]
+
+
+def test_accounts_loaded_deduplicated_with_extra_columns(basic):
+    acc = basic.datasets["accounts"]
+    assert acc.rows_read == 5 and acc.rows_used == 4  # A-1 repeated on row 6
+    assert acc.frame["account_id"].tolist() == ["A-1", "A-2", "A-3", "A-4"]
+    assert acc.frame["Industry"].tolist()[:2] == ["Retail", "Energy"]
+    assert acc.columns["domain"] == "Website"
+    assert issues(basic, "duplicate-id", "accounts") == [("accounts", "accounts.csv", 6, "Account ID", "A-1")]
+    assert "_row" not in acc.frame.columns and "_file" not in acc.frame.columns
+
+
+def test_tickets_linked_and_issues_located(basic):
+    t = basic.datasets["tickets"]
+    # row 6 (ticket 5) is created 2026-12-24, after today → set aside
+    assert t.rows_read == 5 and t.rows_used == 4
+    f = t.frame
+    assert f["ticket_id"].tolist() == ["1", "2", "3", "4"]
+    # 1: 'Acme Inc' = name 'Acme, Inc.'; 2: no org, e-mail domain globex.de; 3: unknown; 4: two 'Twin' accounts
+    assert f["account_id"].tolist()[:2] == ["A-1", "A-2"]
+    assert f["account_id"].iloc[2:].isna().all()
+    assert f["account_ref"].tolist()[0] == "Acme Inc"
+    assert t.meta["linking"] == {"id": 0, "id_ci": 0, "name": 1, "domain": 1, "orphan": 2, "ambiguous": 1}
+    assert issues(basic, "orphan-account", "tickets") == [("tickets", "tickets.csv", 4, "Organization", "Nobody LLC")]
+    assert issues(basic, "ambiguous-account", "tickets") == [("tickets", "tickets.csv", 5, "Organization", "Twin")]
+    assert issues(basic, "future-date", "tickets") == [("tickets", "tickets.csv", 6, "Created at", "2026-12-24 10:00:00")]
+    assert f["escalated"].tolist() == [True, False, False, False]
+    assert f["satisfaction"].iloc[0] == "good" and pd.isna(f["satisfaction"].iloc[1])
+    assert t.meta["issue_counts"] == {"future-date": 1, "orphan-account": 2 - 1, "ambiguous-account": 1}
+
+
+def test_billing_orphans_set_aside(basic):
+    b = basic.datasets["billing"]
+    assert b.rows_read == 3 and b.rows_used == 2  # 'Ghost Corp' matches no account
+    assert b.frame["account_id"].tolist() == ["A-1", "A-2"]  # 'Globex' = name 'Globex GmbH'
+    assert b.frame["currency"].tolist() == ["USD", "EUR"]
+    assert b.frame["amount"].tolist() == [110.0, 55.0]
+    assert b.meta["amount_flags"] == ["tax_inclusive"]
+    assert issues(basic, "orphan-account", "billing") == [("billing", "billing.csv", 4, "Customer", "Ghost Corp")]
+
+
+def test_wide_surveys_and_usage(basic):
+    s = basic.datasets["surveys"].frame
+    got = sorted(zip(s["response_id"], s["survey_type"], s["score"], s["account_id"]))
+    # r2 has no account id: its e-mail domain globex.de links it to A-2
+    assert got == [("r1", "csat", 5.0, "A-1"), ("r1", "nps", 9.0, "A-1"), ("r2", "nps", 6.0, "A-2")]
+    assert basic.datasets["surveys"].meta["survey_types"] == ["csat", "nps"]
+    u = basic.datasets["usage"]
+    assert u.frame["account_id"].tolist() == ["A-1", "A-2"] and u.rows_used == 2
+    assert u.frame["count"].tolist() == [1.0, 1.0]
+
+
+def test_data_quality_shape(basic):
+    dq = basic.data_quality()
+    assert dq["datasets"]["tickets"]["files"] == ["tickets.csv"]
+    assert dq["datasets"]["tickets"]["columns"]["created_at"] == "Created at"
+    assert all({"code", "level", "file", "row", "column", "value", "message"} <= set(i) for i in dq["issues"])
+
+
+def test_r12_concatenation_and_cross_file_duplicates():
+    b = load(FIX / "concat", today=TODAY)
+    t = b.datasets["tickets"]
+    assert t.files == ["tickets_2026_08.csv", "tickets_2026_09.csv"]
+    assert t.rows_read == 4
+    # ticket 2 is in both files: the first (August file, row 3) is kept
+    assert t.frame["ticket_id"].tolist() == ["1", "2", "3"]
+    assert t.frame["created_at"].iloc[1] == pd.Timestamp("2026-08-02 10:00")
+    assert issues(b, "duplicate-id") == [("tickets", "tickets_2026_09.csv", 2, "ticket_id", "2")]
+    # without accounts the reference is the id and nothing is an orphan
+    assert t.meta["linking"]["orphan"] == 0
+
+
+def test_r12_mismatch_is_an_error_naming_both_files():
+    with pytest.raises(InputError) as e:
+        load(FIX / "mismatch", today=TODAY)
+    (i,) = [i for i in e.value.issues if i.code == "incompatible-files"]
+    assert "tickets_a.csv" in i.message and "tickets_b.csv" in i.message
+    assert "priority" in i.message and "status" in i.message
+
+
+def test_missing_columns_of_all_files_reported_together():
+    with pytest.raises(InputError) as e:
+        load(FIX / "missing", today=TODAY)
+    got = sorted((i.file, i.column) for i in e.value.issues if i.code == "missing-column")
+    assert got == [("billing.csv", "amount"), ("tickets.csv", "created_at"), ("tickets.csv", "ticket_id")]
+
+
+def test_override_from_config_fixes_missing_column():
+    cfg = default_config()
+    cfg["columns"] = {"tickets": {"ticket_id": "Tciket ID", "created_at": "Opend"}}
+    b = load(explicit={"tickets": FIX / "missing" / "tickets.csv"}, config=cfg, today=TODAY)
+    assert b.datasets["tickets"].frame["ticket_id"].tolist() == ["1"]
+
+
+def test_no_data(tmp_path):
+    with pytest.raises(InputError) as e:
+        load(tmp_path, today=TODAY)
+    (i,) = e.value.issues
+    assert i.code == "no-data" and str(tmp_path) in i.message and "tickets.csv" in i.message
+
+
+@pytest.mark.parametrize("name,dataset,config", [
+    ("zendesk_tickets.csv", "tickets", None), ("freshdesk_tickets.csv", "tickets", None),
+    ("jsm_issues.csv", "tickets", None), ("stripe_invoices.csv", "billing", None),
+    ("stripe_subscriptions.csv", "billing", None), ("xero_invoices.csv", "billing", None),
+    ("salesforce_accounts.csv", "accounts", None), ("typeform_responses.csv", "surveys", None),
+    ("pendo_events.csv", "usage", None),
+])
+def test_vendor_files_load(name, dataset, config):
+    b = load(explicit={dataset: FIX / "vendors" / name}, today=TODAY)
+    d = b.datasets[dataset]
+    assert d.rows_read == 1
+    assert d.rows_used == 1, [str(i) for i in b.issues]
