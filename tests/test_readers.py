@@ -382,3 +382,42 @@ def test_missing_file_and_sheet_on_csv(tmp_path):
     p.write_text("a,b\n1,2\n")
     with pytest.raises(InputError, match="not a workbook"):
         read_table(p, "Sheet1")
+
+
+# ---------------------------------------------------------------- irregular files (fallback parsers)
+
+
+def test_blank_line_inside_data_is_counted_and_dropped(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("id,name\n1,Acme\n\n2,Globex\n")
+    t = read_table(p)
+    assert cells(t, "id") == ["1", "2"]
+    assert t.row_numbers.tolist() == [2, 4]  # the blank line is row 3
+    assert t.dropped_footer_rows == []
+
+
+def test_ragged_rows_short_padded_long_get_unnamed_column(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("id,name,plan\n1,Acme\n2,Globex,Gold,extra\n3,Initech,Silver\n")
+    t = read_table(p)
+    assert list(t.frame.columns) == ["id", "name", "plan", "Unnamed: 3"]
+    assert cells(t, "plan") == [None, "Gold", "Silver"]
+    assert cells(t, "Unnamed: 3") == [None, "extra", None]
+    assert t.row_numbers.tolist() == [2, 3, 4]
+
+
+def test_text_na_values_stay_text(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("id,region,x\n1,NA,null\n2,N/A,\n\n")
+    t = read_table(p)
+    assert cells(t, "region") == ["NA", "N/A"]
+    assert cells(t, "x") == ["null", None]
+
+
+def test_big_file_blank_line_inside(tmp_path):
+    n = 6000
+    p = tmp_path / "a.csv"
+    p.write_text("Account ID,Name,x,Created\n" + _big_rows(10) + "\n" + _big_rows(n))
+    t = read_table(p)
+    assert len(t.frame) == n + 10
+    assert t.row_numbers[9] == 11 and t.row_numbers[10] == 13

@@ -160,21 +160,21 @@ def _read_text(path: Path, known: frozenset[str], head_only: bool) -> RawTable:
     layout = _find_header(rows, known)
     start_char = head[layout.index - 1][1] if layout.index > 0 else 0
     start_byte = len(head_text[:start_char].encode("utf-8"))
+    ncols = len(rows[layout.index])
     if head_only:
         grid = _grid_from_rows(rows[layout.index :])
     else:
         grid = None
         if encoding in ("utf-8", "utf-8-sig") and not whole:
-            # big UTF-8 file: let pyarrow map it; it checks the UTF-8 itself
+            # big UTF-8 file: pyarrow maps it from disk and checks the UTF-8 itself
             bom = 3 if encoding == "utf-8-sig" else 0
-            grid, bad_utf8 = _arrow_csv(path, bom + start_byte, delim, len(rows[layout.index]))
-            if bad_utf8:
-                encoding = "cp1252"  # a later byte was not UTF-8: re-read as cp1252
+            grid = _body_grid(path, bom + start_byte, delim, ncols)
         if grid is None:
-            data = _read_all(path)
-            data, encoding = _to_utf8(path, data, partial=False)
+            data, encoding = _to_utf8(path, _read_all(path), partial=False)
             start_byte = len(_decode_head(data[:_HEAD_BYTES])[:start_char].encode("utf-8"))
-            grid, _ = _arrow_csv(data, start_byte, delim, len(rows[layout.index]))
+            grid = _body_grid(data, start_byte, delim, ncols)
+            if grid is None:
+                grid = _pandas_csv(data, start_byte, delim, ncols)
             if grid is None:
                 text = data[start_byte:].decode("utf-8", errors="replace")
                 reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
@@ -369,28 +369,89 @@ def _blank_to_none(cells: list[str | None]) -> list[str | None]:
     return [c if c is not None and c.strip() else None for c in cells]
 
 
-def _arrow_csv(
-    source: Path | bytes, start: int, delim: str, ncols: int
-) -> tuple[pd.DataFrame | None, bool]:
-    """Fast path: pyarrow reads every column as text from the header record on.
+_TAIL_BYTES = 64 * 1024
 
-    Returns (None, bad_utf8) when the file is too irregular for it (ragged
-    rows, blank lines, footers of another width: the caller then uses the csv
-    module) or, for a file read straight from disk, not UTF-8 after all.
+
+def _body_grid(src: Path | bytes, start: int, delim: str, ncols: int) -> pd.DataFrame | None:
+    """Header record onwards: report lines at the very end split off, the rest read by pyarrow.
+
+    Footers (`Grand Totals`, copyright, QuickBooks' timestamp) have another
+    width than the data, which pyarrow refuses; so the file's trailing block
+    of blank and footer lines is read with the csv module and appended, and
+    `_row_kinds` drops it like any footer. None when pyarrow cannot read the
+    rest (ragged rows, blank lines inside, not UTF-8).
     """
+    if isinstance(src, Path):
+        size = src.stat().st_size
+        tail_at = max(start, size - _TAIL_BYTES)
+        with open(src, "rb") as fh:
+            fh.seek(tail_at)
+            tail = fh.read()
+    else:
+        size = len(src)
+        tail_at = max(start, size - _TAIL_BYTES)
+        tail = bytes(src[tail_at:])
+    cut, tail_rows = _trailing_lines(tail, tail_at, tail_at == start, delim)
+    table = _arrow_csv(src, start, cut, delim, ncols)
+    if table is None:
+        return None
+    if tail_rows:
+        import pyarrow as pa
+
+        # footer lines only: cells past the header's width are not needed to drop them
+        width = table.num_columns
+        extra = [[c if c and c.strip() else None for c in r[:width]] for r in tail_rows]
+        cols = [pa.array([r[i] if i < len(r) else None for r in extra], pa.string())
+                for i in range(width)]
+        table = pa.concat_tables([table, pa.table(cols, names=table.column_names)])
+    frame = table.to_pandas()
+    return frame.set_axis(range(table.num_columns), axis=1)
+
+
+def _trailing_lines(
+    tail: bytes, offset: int, starts_at_record: bool, delim: str
+) -> tuple[int, list[list[Any]]]:
+    """(absolute offset where the trailing blank/footer lines begin, their cells)."""
+    end = len(tail)
+    if tail.endswith(b"\n"):
+        end -= 1
+    cut = len(tail)
+    found: list[list[Any]] = []
+    while end >= 0:
+        nl = tail.rfind(b"\n", 0, end)
+        if nl < 0 and not starts_at_record:
+            break  # the first line of the tail may be cut
+        line = tail[nl + 1 : end].rstrip(b"\r").decode("utf-8", errors="replace")
+        if line.count('"') % 2:
+            break
+        cells = next(csv.reader([line], delimiter=delim), [])
+        vals = [c.strip() for c in cells if c.strip()]
+        if vals and not _FOOTER.match(vals[0]):
+            break
+        found.append(cells)
+        cut = nl + 1
+        if nl < 0:
+            break
+        end = nl
+    return offset + cut, found[::-1]
+
+
+def _arrow_csv(src: Path | bytes, start: int, end: int, delim: str, ncols: int):
+    """Every column as text with pyarrow (fast, multi-threaded); None when it refuses the bytes."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     names = [f"c{i}" for i in range(max(ncols, 1))]
     try:
-        if isinstance(source, Path):
-            stream = pa.memory_map(str(source))
-            stream.seek(start)
+        if isinstance(src, Path):
+            mm = pa.memory_map(str(src))
+            mm.seek(start)
+            buf = mm.read_buffer(end - start)
         else:
-            stream = pa.BufferReader(pa.py_buffer(source)[start:])
+            buf = pa.py_buffer(src)[start:end]
         table = pacsv.read_csv(
-            stream,
+            pa.BufferReader(buf),
             read_options=pacsv.ReadOptions(column_names=names, block_size=8 << 20),
             parse_options=pacsv.ParseOptions(
                 delimiter=delim, newlines_in_values=True, ignore_empty_lines=False
@@ -402,8 +463,8 @@ def _arrow_csv(
                 null_values=[""],
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
-        return None, "utf8" in str(exc).lower()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, OSError):
+        return None
     cols = []
     for name in names:
         col = table.column(name)
@@ -411,8 +472,35 @@ def _arrow_csv(
         if pc.any(space).as_py():
             col = pc.if_else(space, pa.scalar(None, pa.string()), col)
         cols.append(col)
-    frame = pa.table(cols, names=[str(i) for i in range(len(names))]).to_pandas()
-    return frame.set_axis(range(len(names)), axis=1), False
+    return pa.table(cols, names=names)
+
+
+def _pandas_csv(data: bytes, start: int, delim: str, ncols: int) -> pd.DataFrame | None:
+    """Second try for irregular files: pandas' C parser pads short rows and keeps blank lines.
+
+    Long rows make it fail with 'saw N' fields; it is retried that wide.
+    """
+    width = max(ncols, 1)
+    for _ in range(4):
+        try:
+            frame = pd.read_csv(
+                io.BytesIO(memoryview(data)[start:]), sep=delim, header=None,
+                names=range(width), index_col=False, dtype="str", keep_default_na=False,
+                na_values=[""], skip_blank_lines=False, engine="c", encoding="utf-8",
+            )
+        except pd.errors.ParserError as exc:
+            m = re.search(r"saw (\d+)", str(exc))
+            if not m or int(m.group(1)) <= width:
+                return None
+            width = int(m.group(1))
+            continue
+        except (ValueError, UnicodeDecodeError):
+            return None
+        for c in frame.columns:
+            col = frame[c]
+            frame[c] = col.where(~col.str.fullmatch(r"\s+").fillna(False).astype(bool), None)
+        return frame.astype("str")
+    return None
 
 
 def _grid_from_rows(rows: list[list[Any]]) -> pd.DataFrame:
@@ -748,7 +836,11 @@ def _finish(
 
     keep, footer, blank = _row_kinds(body, report_like=report_like and layout.index > 0)
     if not keep.all():
-        body = body.loc[keep].reset_index(drop=True)
+        k = int(keep.sum())
+        if keep[:k].all():  # only trailing rows go (the usual footer): a slice, no copy
+            body = body.iloc[:k]
+        else:
+            body = body.loc[keep].reset_index(drop=True)
         table.dropped_footer_rows = rownums[footer].tolist()
         rownums = rownums[keep]
         if footer.any():
