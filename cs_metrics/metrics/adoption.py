@@ -2,9 +2,10 @@
 
 Usage rows arrive linked (orphans already set aside, R6). The hot path works
 on integer codes built once per usage frame and kept in `ctx.shared`, so W,
-P and trend windows reuse them: account code, (account, user) pair code and
-the event's UTC day number. Distinct counts are then bit-array or hash
-operations on int64, never per-row Python.
+P and trend windows reuse them (account code, UTC day number); user ids are
+hashed per window, only on the rows it reads. Distinct counts are hash
+operations on int64 (account, user) and (day, account, user) keys, never
+per-row Python.
 
 A user is identified within its account: the same user id under two
 accounts counts twice. That keeps the company figure equal to the sum of the
@@ -34,11 +35,23 @@ _EPOCH = pd.Timestamp("1970-01-01")
 class UsageCodes:
     acc: np.ndarray  # int64 account code per row (-1 = missing)
     accounts: pd.Index  # account id of each code
-    pair: np.ndarray  # int64 (account, user) code per row (-1 = no user id)
-    pair_acc: np.ndarray  # account code of each pair code
     day: np.ndarray  # int64 UTC day number per row (NaT → very negative)
     count: np.ndarray  # float64 events per row (blank → 1)
     duration: np.ndarray | None  # float64 seconds per row, NaN when absent
+
+
+@dataclass(frozen=True)
+class WindowUsers:
+    """User codes of the rows a window needs: W and the 30 days ending R."""
+
+    rows: np.ndarray  # positions in the usage frame
+    usr: np.ndarray  # int64 user code per such row (-1 = no user id)
+    n_users: int
+
+    @property
+    def pair_base(self) -> int:
+        """(account, user) pair key = account code × pair_base + user code."""
+        return self.n_users + 1
 
 
 def _day_number(ts: pd.Timestamp) -> int:
@@ -46,7 +59,8 @@ def _day_number(ts: pd.Timestamp) -> int:
 
 
 def usage_codes(ctx: Context) -> UsageCodes | None:
-    """Integer codes of the usage frame, cached per frame object across windows."""
+    """Per-row integer codes of the usage frame, cached per frame object in
+    `ctx.shared` so W, P and trend windows build them once."""
     df = ctx.frame("usage")
     if df is None:
         return None
@@ -54,18 +68,6 @@ def usage_codes(ctx: Context) -> UsageCodes | None:
     if hit is not None and hit[0] is df:
         return hit[1]
     acc, accounts = pd.factorize(df["account_id"], sort=False)
-    acc = acc.astype(np.int64)
-    if "user_id" in df.columns:
-        usr, users = pd.factorize(df["user_id"], sort=False)
-        raw = acc * (len(users) + 1) + usr
-        valid = (usr >= 0) & (acc >= 0)
-        pair = np.full(len(df), -1, dtype=np.int64)
-        codes, pair_keys = pd.factorize(raw[valid], sort=False)
-        pair[valid] = codes
-        pair_acc = (pair_keys // (len(users) + 1)).astype(np.int64)
-    else:
-        pair = np.full(len(df), -1, dtype=np.int64)
-        pair_acc = np.zeros(0, dtype=np.int64)
     day = df["timestamp"].to_numpy().astype("datetime64[D]").astype(np.int64)
     if "count" in df.columns:
         count = pd.to_numeric(df["count"], errors="coerce").astype("float64").fillna(1.0).to_numpy()
@@ -74,7 +76,7 @@ def usage_codes(ctx: Context) -> UsageCodes | None:
     duration = None
     if "duration_seconds" in df.columns:
         duration = pd.to_numeric(df["duration_seconds"], errors="coerce").astype("float64").to_numpy()
-    codes = UsageCodes(acc, pd.Index(accounts, name="account_id"), pair, pair_acc, day, count, duration)
+    codes = UsageCodes(acc.astype(np.int64), pd.Index(accounts, name="account_id"), day, count, duration)
     ctx.shared["adoption.usage_codes"] = (df, codes)
     return codes
 
@@ -85,30 +87,43 @@ def _has_users(ctx: Context) -> bool:
     return ctx.has("usage", "user_id") and len(ctx.frame("usage")) > 0
 
 
-def _in_days(c: UsageCodes, first: pd.Timestamp, last: pd.Timestamp) -> np.ndarray:
-    return (c.day >= _day_number(first)) & (c.day <= _day_number(last))
+def _in_days(day: np.ndarray, first: pd.Timestamp, last: pd.Timestamp) -> np.ndarray:
+    return (day >= _day_number(first)) & (day <= _day_number(last))
 
 
 def _window_mask(ctx: Context, c: UsageCodes) -> np.ndarray:
-    return _in_days(c, ctx.window.start, ctx.window.end)
+    key = f"adoption.window_mask:{ctx.window.start}:{ctx.window.end}"
+    return ctx.cached(key, lambda: _in_days(c.day, ctx.window.start, ctx.window.end))
 
 
-def _active_pairs(ctx: Context, c: UsageCodes) -> np.ndarray:
-    """Boolean per pair code: the user had an event in the 30 days ending R."""
+def _window_users(ctx: Context, c: UsageCodes) -> WindowUsers:
+    """User ids are hashed only for the rows this window reads (user ids have
+    many distinct values; hashing a whole year of events would dominate)."""
 
-    def build() -> np.ndarray:
-        m = _in_days(c, ctx.R - (ACTIVE_DAYS - 1) * _DAY, ctx.R) & (c.pair >= 0)
-        seen = np.zeros(len(c.pair_acc), dtype=bool)
-        seen[c.pair[m]] = True
-        return seen
+    def build() -> WindowUsers:
+        first = min(ctx.window.start, ctx.R - (ACTIVE_DAYS - 1) * _DAY)
+        rows = np.flatnonzero(_in_days(c.day, first, ctx.R) & (c.acc >= 0))
+        usr, users = pd.factorize(ctx.frame("usage")["user_id"].iloc[rows], sort=False)
+        return WindowUsers(rows, usr.astype(np.int64), len(users))
 
-    return ctx.cached(f"adoption.active_pairs:{ctx.R}", build)
+    return ctx.cached(f"adoption.window_users:{ctx.window.start}:{ctx.R}", build)
+
+
+def _active_pairs(ctx: Context, c: UsageCodes) -> tuple[np.ndarray, int]:
+    """Distinct (account, user) pair keys active in the 30 days ending R, and the key base."""
+
+    def build() -> tuple[np.ndarray, int]:
+        wu = _window_users(ctx, c)
+        m = _in_days(c.day[wu.rows], ctx.R - (ACTIVE_DAYS - 1) * _DAY, ctx.R) & (wu.usr >= 0)
+        return pd.unique(c.acc[wu.rows][m] * wu.pair_base + wu.usr[m]), wu.pair_base
+
+    return ctx.cached(f"adoption.active_pairs:{ctx.window.start}:{ctx.R}", build)
 
 
 def _active_users_by_account(ctx: Context, c: UsageCodes) -> pd.Series:
     """Distinct users per account code in the 30 days ending R (all codes, zeros kept)."""
-    seen = _active_pairs(ctx, c)
-    counts = np.bincount(c.pair_acc[seen], minlength=len(c.accounts)).astype("float64")
+    pairs, base = _active_pairs(ctx, c)
+    counts = np.bincount(pairs // base, minlength=len(c.accounts)).astype("float64")
     return pd.Series(counts, index=c.accounts)
 
 
@@ -136,7 +151,7 @@ def _accounts_num(ctx: Context, col: str) -> pd.Series:
 def active_users(ctx: Context) -> Result:
     if _has_users(ctx):
         c = usage_codes(ctx)
-        n = int(_active_pairs(ctx, c).sum())
+        n = len(_active_pairs(ctx, c)[0])
         return Result(float(n), n=n, extra={"source": "usage", "days": ACTIVE_DAYS})
     if not ctx.has("accounts", "active_users"):
         return Result.unavailable("the usage data has no rows", n=0)
@@ -186,13 +201,15 @@ def license_utilization(ctx: Context) -> Result:
 )
 def stickiness(ctx: Context) -> Result:
     c = usage_codes(ctx)
-    mau = int(_active_pairs(ctx, c).sum())
+    mau = len(_active_pairs(ctx, c)[0])
     if mau == 0:
         return Result.unavailable("no active users in the 30 days ending R", n=0)
-    m = _window_mask(ctx, c) & (c.pair >= 0)
-    start = _day_number(ctx.window.start)
-    combo = (c.day[m] - start) * max(len(c.pair_acc), 1) + c.pair[m]
-    user_days = len(pd.unique(combo))
+    wu = _window_users(ctx, c)
+    day = c.day[wu.rows]
+    m = _in_days(day, ctx.window.start, ctx.window.end) & (wu.usr >= 0)
+    pair = c.acc[wu.rows][m] * wu.pair_base + wu.usr[m]
+    space = max(len(c.accounts), 1) * wu.pair_base
+    user_days = len(pd.unique((day[m] - _day_number(ctx.window.start)) * space + pair))
     dau = user_days / ctx.window.days
     return Result(dau / mau, n=mau, extra={"mean_dau": dau, "active_users": mau, "days": ctx.window.days})
 
@@ -401,8 +418,7 @@ def account_usage_events(ctx: Context) -> pd.Series:
 def days_since_last_activity(ctx: Context) -> pd.Series:
     c = usage_codes(ctx)
     r = _day_number(ctx.R)
-    m = (c.day <= r) & (c.acc >= 0) & (c.day > np.iinfo(np.int64).min)
-    last = np.full(len(c.accounts), np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(last, c.acc[m], c.day[m])
-    out = np.where(last == np.iinfo(np.int64).min, np.nan, (r - last).astype("float64"))
-    return on_accounts(pd.Series(out, index=c.accounts), _index(ctx))
+    m = (c.day <= r) & (c.acc >= 0) & (c.day > np.iinfo(np.int64).min)  # NaT is the minimum
+    last = pd.Series(c.day[m]).groupby(c.acc[m], sort=False).max()
+    out = pd.Series((r - last.to_numpy()).astype("float64"), index=c.accounts[last.index.to_numpy()])
+    return on_accounts(out, _index(ctx))

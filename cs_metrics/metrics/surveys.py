@@ -374,14 +374,9 @@ def _linked(r: pd.DataFrame) -> pd.DataFrame:
 def _per_account_counts(ctx: Context, survey_type: str) -> pd.DataFrame:
     """Per account: responses, promoters, detractors of one type in the window."""
     r = _linked(responses(ctx, survey_type))
-    s = r["score"].to_numpy("float64")
-    g = pd.DataFrame(
-        {"account_id": r["account_id"].to_numpy(), "n": 1.0, "prom": (s >= PROMOTER_MIN) * 1.0,
-         "det": (s <= DETRACTOR_MAX) * 1.0, "score": s}
-    )
-    return g.groupby("account_id", sort=False).agg(
-        n=("n", "sum"), prom=("prom", "sum"), det=("det", "sum"), mean=("score", "mean")
-    )
+    s = r["score"].astype("float64")
+    g = pd.DataFrame({"n": 1.0, "prom": (s >= PROMOTER_MIN) * 1.0, "det": (s <= DETRACTOR_MAX) * 1.0}, index=r.index)
+    return g.groupby(r["account_id"], sort=False).sum()
 
 
 @account_metric(
@@ -419,9 +414,9 @@ def account_nps_responses(ctx: Context) -> pd.Series:
 def account_csat(ctx: Context) -> pd.Series:
     method, sat_min = _csat_cfg(ctx)
     r = _linked(responses(ctx, "csat"))
-    s = r["score"].to_numpy("float64")
+    s = r["score"].astype("float64")
     vals = s if method == "mean" else (s >= sat_min) * 1.0
-    per = pd.Series(vals).groupby(r["account_id"].to_numpy(), sort=False).mean()
+    per = vals.groupby(r["account_id"], sort=False).mean()
     return on_accounts(per, account_index(ctx, _surveys(ctx)))
 
 
@@ -454,7 +449,7 @@ def account_survey_score_avg(ctx: Context) -> pd.Series:
             flip = flip.mask(m, True)
     x = (r["score"].astype("float64") - lo) / (hi - lo) * 100.0
     x = x.mask(flip, 100.0 - x)
-    per = x.groupby(r["account_id"].to_numpy(), sort=False).mean()
+    per = x.groupby(r["account_id"], sort=False).mean()
     return on_accounts(per, idx)
 
 
@@ -473,11 +468,8 @@ def last_nps_score(ctx: Context) -> pd.Series:
     if len(df) == 0 or "account_id" not in df.columns:
         return on_accounts(pd.Series(dtype="float64"), idx)
     m = (df["submitted_at"] < ctx.window.end_exclusive) & df["score"].notna() & df["account_id"].notna()
-    m = m.to_numpy(bool) & _type_mask(df, "nps")
-    d = pd.DataFrame(
-        {"a": df["account_id"].to_numpy()[m], "t": df["submitted_at"].to_numpy()[m],
-         "s": df["score"].to_numpy("float64")[m]}
-    )
-    latest = d.groupby("a", sort=False)["t"].transform("max")
-    per = d.loc[(d["t"] == latest).to_numpy(bool)].groupby("a", sort=False)["s"].mean()
+    d = df.loc[m.to_numpy(bool) & _type_mask(df, "nps"), ["account_id", "submitted_at", "score"]]
+    latest = d.groupby("account_id", sort=False)["submitted_at"].transform("max")
+    tied = d.loc[(d["submitted_at"] == latest).to_numpy(bool)]
+    per = tied["score"].astype("float64").groupby(tied["account_id"], sort=False).mean()
     return on_accounts(per, idx)
