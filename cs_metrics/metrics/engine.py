@@ -80,8 +80,10 @@ def _values(
                 id=k.id,
                 label=k.label,
                 category=k.category,
-                unit=k.unit,
-                better=k.better,
+                # a result may refine a config-dependent unit or direction
+                # (csat with method mean is a score; ces may be lower-is-better)
+                unit=r.extra.get("unit", k.unit),
+                better=r.extra.get("better", k.better),
                 value=r.value,
                 previous=None if p is None else p.value,
                 n=r.n,
