@@ -70,30 +70,74 @@ def _parse_interval(value: str) -> tuple[str, float] | None:
 
 
 def _interval_columns(interval: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: (unit 'M'/'D'/'' , count) parsed once per distinct value."""
-    codes, uniques = pd.factorize(interval.astype("str"), use_na_sentinel=True)
-    unit_u = np.array([""] * len(uniques) + [""], dtype=object)
+    """Per row: (unit 0 none / 1 months / 2 days, count), parsed once per distinct value."""
+    codes, uniques = pd.factorize(interval, use_na_sentinel=True)
+    unit_u = np.zeros(len(uniques) + 1, dtype="int8")
     n_u = np.full(len(uniques) + 1, np.nan)
     for i, u in enumerate(uniques):
         p = _parse_interval(u)
         if p is not None and p[1] > 0:
-            unit_u[i], n_u[i] = p
+            unit_u[i], n_u[i] = (1 if p[0] == "M" else 2), p[1]
     idx = np.where(codes < 0, len(uniques), codes)
     return unit_u[idx], n_u[idx]
 
 
-def add_months(days: np.ndarray, k: np.ndarray) -> np.ndarray:
+def _text_codes(s: pd.Series, normalise) -> tuple[np.ndarray, pd.Index]:
+    """Factorize a text column and normalise its distinct values only (fast on 1M rows)."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    norm = pd.Index([normalise(str(u)) for u in uniques], dtype="str")
+    return codes, norm
+
+
+def _in_set(codes: np.ndarray, values: pd.Index, wanted: frozenset[str]) -> np.ndarray:
+    hit = np.append(values.isin(list(wanted)), False)
+    return hit[np.where(codes < 0, len(values), codes)]
+
+
+_DIM = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype="int64")
+
+
+def _civil(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Days since 1970-01-01 → (year, month 1–12, day) in integer arithmetic (H. Hinnant)."""
+    z = z + 719468
+    era = np.floor_divide(z, 146097)
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = np.where(mp < 10, mp + 3, mp - 9)
+    return yoe + era * 400 + (m <= 2), m, d
+
+
+def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    doy = (153 * ((m + 9) % 12) + 2) // 5 + d - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+
+
+def add_months(days: np.ndarray, k: np.ndarray, _dedupe: bool = True) -> np.ndarray:
     """datetime64[D] + k whole months, clipping the day (31 Jan + 1 month = 28 Feb)."""
     days = np.asarray(days, dtype="datetime64[D]")
-    k = np.asarray(k)
+    k = np.broadcast_to(np.asarray(k, dtype="float64"), days.shape)
     ok = ~np.isnat(days) & np.isfinite(k)
+    z = np.where(ok, days, np.datetime64("2000-01-01", "D")).astype("int64")
     kk = np.where(ok, k, 0).astype("int64")
-    safe = np.where(ok, days, np.datetime64("2000-01-01", "D"))
-    month = safe.astype("datetime64[M]")
-    dom = (safe - month.astype("datetime64[D]")).astype("int64")
-    new_month = month + kk.astype("timedelta64[M]")
-    dim = ((new_month + 1).astype("datetime64[D]") - new_month.astype("datetime64[D]")).astype("int64")
-    out = new_month.astype("datetime64[D]") + np.minimum(dom, dim - 1).astype("timedelta64[D]")
+    if _dedupe and z.size > 4096 and np.abs(kk).max() < 1 << 20:
+        # billing periods repeat a lot: compute once per distinct (day, k)
+        codes, uniq = pd.factorize(z.ravel() * (1 << 21) + (kk.ravel() + (1 << 20)))
+        z_u = np.floor_divide(uniq, 1 << 21)
+        k_u = uniq - z_u * (1 << 21) - (1 << 20)
+        out = add_months(z_u.astype("datetime64[D]"), k_u.astype("float64"), False)[codes].reshape(z.shape)
+        return np.where(ok, out, np.datetime64("NaT", "D"))
+    y, m, d = _civil(z)
+    total = y * 12 + (m - 1) + kk
+    ny, nm = np.floor_divide(total, 12), np.mod(total, 12) + 1
+    leap = ((ny % 4 == 0) & (ny % 100 != 0)) | (ny % 400 == 0)
+    dim = _DIM[nm - 1] + ((nm == 2) & leap)
+    out = _days_from_civil(ny, nm, np.minimum(d, dim)).astype("datetime64[D]")
     return np.where(ok, out, np.datetime64("NaT", "D"))
 
 
@@ -125,14 +169,16 @@ def _conversion_rates(billing: pd.DataFrame, config: dict[str, Any]) -> np.ndarr
             )
         if key != base:
             rates[key] = r
-    cur = billing["currency"].astype("str").str.strip().str.upper()
-    cur = cur.mask(cur.isna() | (cur == ""), base)
-    codes, uniques = pd.factorize(cur)
-    unknown = [u for u in uniques if u not in rates]
+    codes, raw = pd.factorize(billing["currency"], use_na_sentinel=True)
+    uniques = [str(u).strip().upper() or base for u in raw] + [base]  # last: blank cell → base
+    codes = np.where(codes < 0, len(raw), codes)
+    unknown = sorted({u for u in uniques if u not in rates})
     if unknown:
+        counts = np.bincount(codes, minlength=len(uniques))
+        rows = {u: int(sum(c for v, c in zip(uniques, counts) if v == u)) for u in unknown}
         issues = [
             Issue("unknown-currency",
-                  f"unknown currency {u!r} ({int((cur == u).sum())} billing rows): add its rate as "
+                  f"unknown currency {u!r} ({rows[u]} billing rows): add its rate as "
                   f"config key currency.rates.{u} (units of {base} per 1 {u})",
                   level="error", dataset="billing", column="currency", value=u,
                   key=f"currency.rates.{u}")
@@ -176,8 +222,8 @@ def normalise_billing(billing: pd.DataFrame, flags: set[str] | frozenset[str], c
     if "interval" in billing.columns:
         unit, count = _interval_columns(billing["interval"])
     else:
-        unit, count = np.full(n, "", dtype=object), np.full(n, np.nan)
-    has_interval = unit != ""
+        unit, count = np.zeros(n, dtype="int8"), np.full(n, np.nan)
+    has_interval = unit != 0
 
     # R19: start, no end, no issue date → a subscription, active until ended_at or forever.
     subscription = ~np.isnat(start) & np.isnat(end) & np.isnat(issued)
@@ -185,9 +231,9 @@ def normalise_billing(billing: pd.DataFrame, flags: set[str] | frozenset[str], c
     # An invoice with an interval but no period dates starts when issued and lasts one interval.
     start = np.where(np.isnat(start) & has_interval & ~np.isnat(issued), issued, start)
     from_interval = np.isnat(end) & ~subscription & ~np.isnat(start) & has_interval
-    by_month = from_interval & (unit == "M") & (np.mod(np.nan_to_num(count), 1) == 0)
+    by_month = from_interval & (unit == 1) & (np.mod(np.nan_to_num(count), 1) == 0)
     by_days = from_interval & ~by_month
-    interval_days = np.where(unit == "M", count * DAYS_PER_MONTH, count)
+    interval_days = np.where(unit == 1, count * DAYS_PER_MONTH, count)
     end = np.where(by_month, add_months(start, count), end)
     end = np.where(
         by_days,
@@ -209,29 +255,29 @@ def normalise_billing(billing: pd.DataFrame, flags: set[str] | frozenset[str], c
     # Monthly amount: interval if given, else round(days / 30.4375) (half up), at least 1.
     days = (end - start).astype("timedelta64[D]").astype("float64")  # NaT → nan
     months_from_days = np.maximum(1.0, np.floor(np.nan_to_num(days, nan=DAYS_PER_MONTH) / DAYS_PER_MONTH + 0.5))
-    months = np.where(has_interval, np.where(unit == "M", count, count / DAYS_PER_MONTH), months_from_days)
+    months = np.where(has_interval, np.where(unit == 1, count, count / DAYS_PER_MONTH), months_from_days)
     monthly = amount_base if "monthly" in flags else amount_base / months
 
-    status = (
-        billing["status"].astype("str").str.strip().str.lower()
-        if "status" in billing.columns
-        else pd.Series(pd.NA, index=billing.index, dtype="str")
-    )
-    kind_norm = (
-        billing["kind"].astype("str").str.lower().str.replace(r"[\s_\-]", "", regex=True)
-        if "kind" in billing.columns
-        else pd.Series(pd.NA, index=billing.index, dtype="str")
-    )
-    one_off = kind_norm.isin(ONE_OFF_KINDS).to_numpy(dtype=bool)
-    bad_status = status.isin(NOT_RECURRING_STATUS).to_numpy(dtype=bool)
-    void = status.isin(VOID_STATUS).to_numpy(dtype=bool)
+    if "status" in billing.columns:
+        st_codes, st_values = _text_codes(billing["status"], lambda v: v.strip().lower())
+        bad_status = _in_set(st_codes, st_values, NOT_RECURRING_STATUS)
+        void = _in_set(st_codes, st_values, VOID_STATUS)
+        status = pd.array(np.append(st_values.to_numpy(), None), dtype="str")[np.where(st_codes < 0, len(st_values), st_codes)]
+    else:
+        bad_status = void = np.zeros(n, dtype=bool)
+        status = pd.array([None] * n, dtype="str")
+    if "kind" in billing.columns:
+        k_codes, k_values = _text_codes(billing["kind"], lambda v: re.sub(r"[\s_\-]", "", v.lower()))
+        one_off = _in_set(k_codes, k_values, ONE_OFF_KINDS)
+    else:
+        one_off = np.zeros(n, dtype=bool)
     has_period = ~np.isnat(start) & (~np.isnat(end) | subscription)
     empty_period = ~np.isnat(end) & ~np.isnat(start) & (end <= start)
     recurring = has_period & ~empty_period & ~one_off & ~bad_status & np.isfinite(monthly)
 
     out = pd.DataFrame(
         {
-            "account_id": billing["account_id"].astype("str").to_numpy(),
+            "account_id": billing["account_id"].astype("str").array,
             "start": start.astype("datetime64[s]"),
             "end": end.astype("datetime64[s]"),
             "monthly": np.where(recurring, monthly, 0.0).astype("float64"),
@@ -240,9 +286,9 @@ def normalise_billing(billing: pd.DataFrame, flags: set[str] | frozenset[str], c
             "issued_at": _dt_or_nat(col("issued_at"), n),
             "due_at": _dt_or_nat(col("due_at"), n),
             "paid_at": _dt_or_nat(col("paid_at"), n),
-            "status": status.to_numpy(),
+            "status": status,
             "invoice_id": (
-                billing["invoice_id"].astype("str").to_numpy()
+                billing["invoice_id"].astype("str").array
                 if "invoice_id" in billing.columns
                 else pd.array([pd.NA] * n, dtype="str")
             ),
@@ -250,9 +296,6 @@ def normalise_billing(billing: pd.DataFrame, flags: set[str] | frozenset[str], c
         },
         index=pd.RangeIndex(n),
     )
-    out["account_id"] = out["account_id"].astype("str")
-    out["status"] = out["status"].astype("str")
-    out["invoice_id"] = out["invoice_id"].astype("str")
     return out
 
 
@@ -314,10 +357,11 @@ class Steps:
         day = np.concatenate([s, e])
         delta = np.concatenate([m, -m[has_end]])
         keys = (acc << self.SHIFT) | (day + self.OFFSET)
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys)  # ties are summed, so order among equal keys is irrelevant
         keys, delta = keys[order], delta[order]
-        # one event per (account, day)
-        uniq, first = np.unique(keys, return_index=True)
+        # one event per (account, day); keys are sorted, so boundaries are where they change
+        first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.array([], dtype="int64")
+        uniq = keys[first]
         summed = np.add.reduceat(delta, first) if len(delta) else delta
         absd = np.add.reduceat(np.abs(delta), first) if len(delta) else delta
         acc_u = uniq >> self.SHIFT
