@@ -98,8 +98,9 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "Reference", "Case Study",
         ),
         "onboarded_at": (
-            "onboarded_at", "Onboarded At", "Onboarding Completed", "Onboarding Complete Date",
-            "onboarding_completed_at", "Go Live Date", "go_live_date", "Go-Live Date",
+            "onboarded_at", "Onboarded At", "Onboarded Date", "Onboarding Completed",
+            "Onboarding Complete Date", "onboarding_completed_at", "Go Live Date", "go_live_date",
+            "Go-Live Date",
         ),
         "first_value_at": (
             "first_value_at", "First Value At", "First Value Date", "first_value_date",
