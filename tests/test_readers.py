@@ -421,3 +421,19 @@ def test_big_file_blank_line_inside(tmp_path):
     t = read_table(p)
     assert len(t.frame) == n + 10
     assert t.row_numbers[9] == 11 and t.row_numbers[10] == 13
+
+
+def test_no_final_line_break(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("id,name")
+    t = read_table(p)
+    assert list(t.frame.columns) == ["id", "name"] and len(t.frame) == 0
+    p.write_text("id,name\r\n1,Acme")
+    assert cells(read_table(p), "name") == ["Acme"]
+
+
+def test_v_values_in_data_do_not_look_like_legacy_qualtrics(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("plan,tier,version\nGold,A,V1\nV1,V2,V3\nSilver,B,V2\n")
+    t = read_table(p, known_headers=set())
+    assert t.header_row == 1 and len(t.frame) == 3

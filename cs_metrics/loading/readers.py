@@ -153,7 +153,7 @@ def _read_text(path: Path, known: frozenset[str], head_only: bool) -> RawTable:
     head_bytes, encoding = _to_utf8(path, raw_head, partial=not whole)
     head_text = _decode_head(head_bytes)
     delim = _sniff_delimiter(head_text, path.suffix.lower())
-    head = _scan_records(head_text, delim, HEADER_SCAN_ROWS + 4)
+    head = _scan_records(head_text, delim, HEADER_SCAN_ROWS + 4, at_eof=whole)
     if not head:
         raise _fail(path, "no complete row found; expected a header row and data rows")
     rows = [cells for cells, _ in head]
@@ -310,12 +310,14 @@ def _physical_records(text: str) -> list[str]:
     return out
 
 
-def _scan_records(text: str, delim: str, limit: int) -> list[tuple[list[str | None], int]]:
+def _scan_records(
+    text: str, delim: str, limit: int, at_eof: bool = False
+) -> list[tuple[list[str | None], int]]:
     """The first `limit` complete CSV records of `text`: (cells, char offset after the record).
 
     Quoting as in Python's csv module: a quote opens a quoted field only at
     the start of a field, `""` inside it is a quote. A record cut off at the
-    end of `text` is left out.
+    end of `text` is left out unless `text` is the whole file (`at_eof`).
     """
     out: list[tuple[list[str | None], int]] = []
     n = len(text)
@@ -329,7 +331,11 @@ def _scan_records(text: str, delim: str, limit: int) -> list[tuple[list[str | No
                 while True:
                     k = text.find('"', j)
                     if k < 0:
-                        return out  # quoted field runs past the head
+                        if at_eof:  # unterminated quote: the rest of the file is the field
+                            buf.append(text[j:])
+                            cells.append("".join(buf))
+                            out.append((_blank_to_none(cells), n))
+                        return out  # else the quoted field runs past the head
                     buf.append(text[j:k])
                     if k + 1 < n and text[k + 1] == '"':
                         buf.append('"')
@@ -350,7 +356,7 @@ def _scan_records(text: str, delim: str, limit: int) -> list[tuple[list[str | No
                 i += 1
                 continue
             break
-        if i >= n and not text.endswith(("\n", "\r")):
+        if i >= n and not text.endswith(("\n", "\r")) and not at_eof:
             break  # last record may be cut off
         if text.startswith("\r\n", i):
             i += 2
@@ -730,6 +736,7 @@ def _find_header(rows: list[list[str | None]], known: frozenset[str]) -> HeaderL
             return HeaderLayout(r - 2, 2, note="Qualtrics export: used the export tags, dropped 2 label rows")
         if (
             len(vals) >= 3
+            and r == next((k for k, row in enumerate(scan) if any(row)), -1)
             and r + 1 < len(rows)
             and sum(bool(_LEGACY_V.match(c)) for c in vals) >= 0.8 * len(vals)
         ):
