@@ -339,3 +339,21 @@ def test_per_account_empty_and_no_accounts_dataset():
     sv = surveys([9], OCT, accounts=["X"])
     assert per("nps", ctx(sv)).to_dict() == {"X": 100.0}
     assert per("last_nps_score", ctx(empty)).empty
+
+
+def test_config_dependent_unit_and_direction_travel_in_extra_even_when_null():
+    # the engine prints extra["unit"]/["better"] instead of the registry defaults
+    r = S.csat(ctx(surveys([], []), config=cfg(csat={"method": "mean"})))
+    assert r.value is None and r.extra["unit"] == "score"
+    r = S.ces(ctx(surveys([], []), config=cfg(ces={"method": "pct_agree", "higher_is_better": False})))
+    assert r.value is None and r.extra == {"method": "pct_agree", "unit": "ratio", "better": "lower"}
+
+
+def test_family_ids_stay_unique_and_cxi_without_types():
+    sv = surveys([4, 5], OCT * 2, types=["a-b", "a b"])
+    ids = [k.id for k in S.survey_type_kpis(Bundle({"surveys": Dataset("surveys", sv)}), {})]
+    assert len(set(ids)) == 2 and ids[0] == "survey_a_b_avg"
+    c = cfg()  # an empty cxi mapping (cfg() would merge it into the default)
+    c["surveys"]["cxi"] = {}
+    r = S.cxi(ctx(surveys([4], OCT, types=["ces"]), config=c))
+    assert r.value is None and "cxi" in r.unavailable_reason

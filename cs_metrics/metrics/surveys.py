@@ -171,19 +171,18 @@ def nps(ctx: Context) -> Result:
 )
 def csat(ctx: Context) -> Result:
     method, sat_min = _csat_cfg(ctx)
+    # unit in every result (also unavailable ones) so W and P print alike
+    extra: dict[str, Any] = {"method": method, "unit": "score" if method == "mean" else "ratio"}
     r = responses(ctx, "csat")
     n = len(r)
     if n == 0:
-        return Result.unavailable(_none("CSAT"), n=0)
+        return Result(None, 0, _none("CSAT"), extra)
     scores = r["score"].to_numpy("float64")
     if method == "mean":
-        return Result(float(scores.mean()), n=n, extra={"method": "mean", "unit": "score"})
+        return Result(float(scores.mean()), n=n, extra=extra)
     satisfied = int((scores >= sat_min).sum())
-    return Result(
-        satisfied / n,
-        n=n,
-        extra={"method": "top_box", "satisfied": satisfied, "rated": n, "satisfied_min": sat_min},
-    )
+    extra.update(satisfied=satisfied, rated=n, satisfied_min=sat_min)
+    return Result(satisfied / n, n=n, extra=extra)
 
 
 # ---------------------------------------------------------------- CES
@@ -201,20 +200,21 @@ def csat(ctx: Context) -> Result:
 )
 def ces(ctx: Context) -> Result:
     method, higher, agree_min = _ces_cfg(ctx)
+    extra: dict[str, Any] = {
+        "method": method,
+        "unit": "score" if method == "mean" else "ratio",
+        "better": "higher" if higher else "lower",
+    }
     r = responses(ctx, "ces")
     n = len(r)
     if n == 0:
-        return Result.unavailable(_none("CES"), n=0)
+        return Result(None, 0, _none("CES"), extra)
     scores = r["score"].to_numpy("float64")
-    better = "higher" if higher else "lower"
     if method == "mean":
-        return Result(float(scores.mean()), n=n, extra={"method": "mean", "unit": "score", "better": better})
+        return Result(float(scores.mean()), n=n, extra=extra)
     agree = int((scores >= agree_min).sum())
-    return Result(
-        agree / n,
-        n=n,
-        extra={"method": "pct_agree", "unit": "ratio", "better": better, "agree": agree, "agree_min": agree_min},
-    )
+    extra.update(agree=agree, agree_min=agree_min)
+    return Result(agree / n, n=n, extra=extra)
 
 
 # ---------------------------------------------------------------- response rate
@@ -236,12 +236,10 @@ def survey_response_rate(ctx: Context) -> Result:
     if not sent.any():
         return Result.unavailable("no surveys sent in the window", n=0)
     s = df.loc[sent]
-    answered = s["score"].notna()
-    if "submitted_at" in s.columns:
-        answered &= s["submitted_at"].notna()
+    if "score" in s.columns and "submitted_at" in s.columns:
+        answered = (s["score"].notna() & s["submitted_at"].notna()).to_numpy(bool)
     else:
-        answered &= False
-    answered = answered.to_numpy(bool)
+        answered = np.zeros(len(s), dtype=bool)
     if "response_id" in s.columns:
         # A wide survey row becomes one row per type with the same response id
         # (R10); the invitation is one survey, answered if any of its rows is.
@@ -290,11 +288,16 @@ def other_survey_types(bundle) -> list[str]:
 @kpi_family
 def survey_type_kpis(bundle, config: dict[str, Any]) -> list[KPI]:
     """R35: `survey_<t>_avg`, the mean score of every other survey type present."""
-    out = []
+    out: list[KPI] = []
+    seen: set[str] = set()
     for t in other_survey_types(bundle):
+        kid = f"survey_{_slug(t)}_avg"
+        if kid in seen:  # two type names with one slug ('a-b', 'a b'): number the later one
+            kid = f"survey_{_slug(t)}_{len(out) + 1}_avg"
+        seen.add(kid)
         out.append(
             KPI(
-                id=f"survey_{_slug(t)}_avg",
+                id=kid,
                 label=f"Survey '{t}': mean score",
                 category="surveys",
                 unit="score",
@@ -328,6 +331,10 @@ def _to_100(mean: float, lo: float, hi: float, higher_is_better: bool = True) ->
 )
 def cxi(ctx: Context) -> Result:
     weights = _survey_cfg(ctx).get("cxi") or {}
+    if not isinstance(weights, dict):
+        raise _cfg_error("cxi", weights, "a mapping survey type → weight")
+    if not weights:
+        return Result.unavailable("surveys.cxi names no survey type", n=0)
     _, ces_higher, _ = _ces_cfg(ctx)
     parts: dict[str, dict[str, float]] = {}
     left_out: dict[str, str] = {}
