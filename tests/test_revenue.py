@@ -522,3 +522,55 @@ def test_performance_large_frame():
             if k.category == "revenue" and k.missing_inputs(c) is None:
                 k.compute(c)
     assert time.perf_counter() - t < 3.0
+
+
+# ---------------------------------------------------------------- properties
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_row = st.fixed_dictionaries({
+    "account_id": st.sampled_from(["A", "B", "C"]),
+    "amount": st.integers(1, 500).map(float),
+    "start": st.integers(0, 200),
+    "length": st.one_of(st.none(), st.integers(-5, 120)),
+    "interval": st.sampled_from(["month", "quarter", "year", None]),
+    "status": st.sampled_from(["paid", "open", "void", "refunded"]),
+})
+
+
+def _rows_frame(rows: list[dict]) -> pd.DataFrame:
+    base = T("2025-11-01")
+    return billing([
+        {"account_id": r["account_id"], "amount": r["amount"],
+         "period_start": base + pd.Timedelta(days=r["start"]),
+         "period_end": None if r["length"] is None else base + pd.Timedelta(days=r["start"] + r["length"]),
+         "interval": r["interval"], "status": r["status"]}
+        for r in rows
+    ])
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(_row, min_size=1, max_size=12), st.integers(-10, 260))
+def test_step_function_matches_brute_force(rows, day):
+    b = _rows_frame(rows)
+    d = T("2025-11-01") + pd.Timedelta(days=day)
+    c = ctx_for({"billing": b}, month("2026-03-31"))
+    nb = rv.normalised(c)
+    # brute force straight from the normalised rows: Σ monthly with start ≤ d < end (end NaT = open)
+    active = nb["recurring"] & (nb["start"] <= d) & (nb["end"].isna() | (nb["end"] > d))
+    expected = nb.loc[active].groupby("account_id")["monthly"].sum()
+    got = rv.mrr_on(c, d)
+    for acc in got.index:
+        assert got[acc] == pytest.approx(expected.get(acc, 0.0), abs=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(_row, min_size=1, max_size=12), st.sampled_from(["month", "quarter", "45d"]))
+def test_movements_telescope(rows, period):
+    # Σ of every month-end step's change = Σ MRR on R − Σ MRR on the day before W
+    c = ctx_for({"billing": _rows_frame(rows)}, windows(T("2026-02-20"), period)[0])
+    start = rv.mrr_on(c, c.window.day_before).sum()
+    end = rv.mrr_on(c, c.R).sum()
+    assert value(c, "net_new_mrr").value == pytest.approx(end - start, abs=1e-6)
+    assert value(c, "mrr").value == pytest.approx(end, abs=1e-9)
