@@ -184,6 +184,15 @@ def test_tickets_escalated_from_tags_and_satisfaction():
     assert s[0] == "good" and pd.isna(s[1]) and s[2] == "bad" and pd.isna(s[3])
 
 
+def test_escalated_as_level():
+    norm, sink = run("tickets", {"Id": ["1", "2", "3", "4", "5"], "Created at": ["2026-09-01"] * 5,
+                                 "Escalation Level": ["Tier 2", "0", "2", "no", ""]})
+    # text level → escalated; 0 → not; 2 → escalated; 'no' → not; blank → unknown
+    got = norm.frame["escalated"].tolist()
+    assert got[:4] == [True, False, True, False] and pd.isna(got[4])
+    assert codes(sink, "bad-value") == []
+
+
 def test_billing_currency_and_flags():
     norm, _ = run("billing", {"Customer": ["c1", "c2"], "Total": ["EUR 12", "€ 5"]})
     assert norm.frame["amount"].tolist() == [12.0, 5.0]

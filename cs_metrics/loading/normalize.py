@@ -160,7 +160,6 @@ _KIND_WORD = {"datetime": "a date", "number": "a number", "money": "an amount", 
 def _parse(col, s: pd.Series, header: str, ctx: _Ctx) -> pd.Series:
     """Parse one column by its canonical type, recording bad/blank cells (R4)."""
     t = col.type
-    blank = _blank(s)
     if t == "datetime":
         p = V.parse_datetime(s, dayfirst=ctx.dayfirst, default_dayfirst=ctx.default_dayfirst,
                              date1904=ctx.date1904)
@@ -169,6 +168,8 @@ def _parse(col, s: pd.Series, header: str, ctx: _Ctx) -> pd.Series:
         p = V.parse_number(s, decimal_comma=ctx.decimal_comma)
     elif t == "bool":
         p = V.parse_bool(s)
+        if col.name == "escalated" and np.asarray(p.bad, dtype=bool).any():
+            p = _escalation_level(s, p, ctx)
     elif t == "duration":
         unit = V.duration_unit_from_header(header) or SYNONYM_UNITS.get(header_key(header))
         if unit is None:
@@ -192,7 +193,8 @@ def _parse(col, s: pd.Series, header: str, ctx: _Ctx) -> pd.Series:
     else:
         p = V.parse_text(s)
     values = p.values
-    bad = np.asarray(p.bad, dtype=bool) & ~blank if p.bad is not None else np.zeros(len(s), bool)
+    # `bad` never marks blank cells (values contract)
+    bad = np.asarray(p.bad, dtype=bool) if p.bad is not None else np.zeros(len(s), bool)
     if bad.any():
         code = _BAD_CODE.get(t, "bad-value")
         if col.required:
@@ -204,6 +206,18 @@ def _parse(col, s: pd.Series, header: str, ctx: _Ctx) -> pd.Series:
             ctx.issue(code, "warning", header, bad, s,
                       f"'{header}' is not {_KIND_WORD.get(t, 'a valid value')}; cell left empty")
     return values
+
+
+def _escalation_level(s: pd.Series, p, ctx: _Ctx):
+    """`escalated` may hold a level: a number > 0 or any other text (`Tier 2`) means escalated."""
+    bad = np.asarray(p.bad, dtype=bool)
+    num = V.parse_number(s, decimal_comma=ctx.decimal_comma)
+    numv = num.values.to_numpy(dtype="float64", na_value=np.nan)
+    isnum = bad & ~np.asarray(num.bad, dtype=bool) & ~np.isnan(numv)
+    vals = p.values.astype("boolean").copy()
+    vals[pd.Series(isnum, index=vals.index)] = pd.Series(numv > 0, index=vals.index)[isnum]
+    vals[pd.Series(bad & ~isnum, index=vals.index)] = True
+    return V.Parsed(vals, pd.Series(np.zeros(len(s), dtype=bool), index=s.index), p.note, p.info)
 
 
 def _date_note(name: str, header: str, p, ctx: _Ctx) -> None:
@@ -353,14 +367,27 @@ def _non_negative(frame, ctx: _Ctx, match) -> None:
             frame["goals_met"] = frame["goals_met"].mask(over)
 
 
+def _per_unique(s: pd.Series, fn) -> pd.Series:
+    """Apply a string transform once per distinct value (categories repeat a lot)."""
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    done = fn(pd.Series(np.asarray(uniq, dtype=object), dtype="str"))
+    vals = done.to_numpy(dtype=object)
+    out = np.empty(len(codes), dtype=object)
+    ok = codes >= 0
+    out[ok] = vals[codes[ok]]
+    out[~ok] = None
+    return pd.Series(out, index=s.index)
+
+
 def _tickets(frame, ctx: _Ctx, match) -> pd.DataFrame:
     if "satisfaction" in frame.columns:
-        s = frame["satisfaction"].astype("str").str.strip().str.lower()
-        s = s.replace(_SATISFACTION_MAP)
-        frame["satisfaction"] = s.mask(s.isin(_NOT_RATED) | (s == ""))
+        def fix(u: pd.Series) -> pd.Series:
+            u = u.str.strip().str.lower().replace(_SATISFACTION_MAP)
+            return u.mask(u.isin(_NOT_RATED) | (u == ""))
+        frame["satisfaction"] = _per_unique(frame["satisfaction"], fix).astype("str")
     if "tags" in frame.columns:
-        hit = frame["tags"].str.lower().str.contains(_ESCALATION_TAG, regex=True).fillna(False)
-        hit = hit.astype("boolean")
+        hit = _per_unique(frame["tags"], lambda u: u.str.lower().str.contains(_ESCALATION_TAG, regex=True))
+        hit = hit.fillna(False).astype("boolean")
         if "escalated" in frame.columns:
             frame["escalated"] = frame["escalated"].astype("boolean") | hit
         else:
