@@ -574,3 +574,14 @@ def test_movements_telescope(rows, period):
     end = rv.mrr_on(c, c.R).sum()
     assert value(c, "net_new_mrr").value == pytest.approx(end - start, abs=1e-6)
     assert value(c, "mrr").value == pytest.approx(end, abs=1e-9)
+
+
+def test_unknown_currency_names_the_file():
+    b = billing([sub("A", 100, "2026-01-01", "2026-02-01", currency="jpy")])
+    c = ctx_for({"billing": b}, month("2026-03-31"))
+    c.bundle.datasets["billing"].files = ["invoices.csv"]
+    with pytest.raises(InputError) as e:
+        value(c, "mrr")
+    issue = e.value.issues[0]
+    assert (issue.file, issue.column, issue.value, issue.key) == ("invoices.csv", "currency", "JPY",
+                                                                  "currency.rates.JPY")

@@ -328,8 +328,19 @@ def _shared_get(ctx: Context, name: str, frame: pd.DataFrame, build) -> Any:
 def normalised(ctx: Context) -> pd.DataFrame:
     """The normalised billing rows of ctx (cached per run)."""
     billing = ctx.frames["billing"]
-    return _shared_get(ctx, "revenue.normalised", billing,
-                       lambda: normalise_billing(billing, _billing_flags(ctx), ctx.config))
+
+    def build() -> pd.DataFrame:
+        try:
+            return normalise_billing(billing, _billing_flags(ctx), ctx.config)
+        except InputError as e:  # name the billing file(s) in the unknown-currency issues
+            ds = ctx.bundle.datasets.get("billing") if ctx.bundle is not None else None
+            if ds is not None and ds.files:
+                for issue in e.issues:
+                    if issue.file is None:
+                        issue.file = ", ".join(ds.files)
+            raise
+
+    return _shared_get(ctx, "revenue.normalised", billing, build)
 
 
 class Steps:
