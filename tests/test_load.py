@@ -52,7 +52,7 @@ def test_tickets_linked_and_issues_located(basic):
     assert t.meta["linking"] == {"id": 0, "id_ci": 0, "name": 1, "domain": 1, "orphan": 2, "ambiguous": 1}
     assert issues(basic, "orphan-account", "tickets") == [("tickets", "tickets.csv", 4, "Organization", "Nobody LLC")]
     assert issues(basic, "ambiguous-account", "tickets") == [("tickets", "tickets.csv", 5, "Organization", "Twin")]
-    assert issues(basic, "future-date", "tickets") == [("tickets", "tickets.csv", 6, "Created at", "2026-12-24 10:00:00")]
+    assert issues(basic, "future-date", "tickets") == [("tickets", "tickets.csv", 6, "Created at", "2026-12-24 10:00")]
     assert f["escalated"].tolist() == [True, False, False, False]
     assert f["satisfaction"].iloc[0] == "good" and pd.isna(f["satisfaction"].iloc[1])
     assert t.meta["issue_counts"] == {"future-date": 1, "orphan-account": 2 - 1, "ambiguous-account": 1}

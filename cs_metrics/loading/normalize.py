@@ -138,6 +138,7 @@ class _Ctx:
     date1904: bool
     decimal_comma: bool | None
     meta: dict
+    raw: pd.DataFrame | None = None  # the file's text, for raw values in issues
 
     def issue(self, code, level, column, mask, raw, message) -> None:
         self.sink.add_mask(code, level, self.dataset, column, mask, raw, self.rows, self.file, message)
@@ -259,7 +260,7 @@ def normalise(
     dates_cfg = (config.get("dates") or {})
     ctx = _Ctx(dataset, file, rows, sink, np.ones(n, dtype=bool), config,
                dates_cfg.get("dayfirst"), bool(decimal_comma or delimiter == ";"), bool(date1904),
-               True if decimal_comma else None, {})
+               True if decimal_comma else None, {}, raw)
     out: dict[str, pd.Series] = {}
 
     for cname, header in match.mapping.items():
@@ -311,7 +312,7 @@ def _future(frame, ctx: _Ctx, match, today) -> None:
         fut = np.asarray((frame[cname] >= limit).fillna(False), dtype=bool)
         if not fut.any():
             continue
-        raw = frame[cname].astype(object)
+        raw = ctx.raw[header]
         if REQUIRED_TIMESTAMP.get(ctx.dataset) == cname:
             ctx.keep &= ~fut
             ctx.issue("future-date", "warning", header, fut, raw,
@@ -334,7 +335,7 @@ def _after_start(frame, ctx: _Ctx, match) -> None:
                 neg = np.asarray((frame[cname] < frame[start]).fillna(False), dtype=bool)
                 if neg.any():
                     header = match.mapping[cname]
-                    ctx.issue("negative-duration", "warning", header, neg, frame[cname].astype(object),
+                    ctx.issue("negative-duration", "warning", header, neg, ctx.raw[header],
                               f"'{header}' is before '{match.mapping[start]}'; cell left empty, "
                               "row kept")
                     frame[cname] = frame[cname].mask(neg)
@@ -343,7 +344,7 @@ def _after_start(frame, ctx: _Ctx, match) -> None:
             neg = np.asarray((frame[cname] < 0).fillna(False), dtype=bool)
             if neg.any():
                 header = match.mapping[cname]
-                ctx.issue("negative-duration", "warning", header, neg, frame[cname].astype(object),
+                ctx.issue("negative-duration", "warning", header, neg, ctx.raw[header],
                           f"'{header}' is negative; cell left empty, row kept")
                 frame[cname] = frame[cname].mask(neg)
 
@@ -355,14 +356,14 @@ def _non_negative(frame, ctx: _Ctx, match) -> None:
         neg = np.asarray((frame[cname] < 0).fillna(False), dtype=bool)
         if neg.any():
             header = match.mapping[cname]
-            ctx.issue("impossible-value", "warning", header, neg, frame[cname].astype(object),
+            ctx.issue("impossible-value", "warning", header, neg, ctx.raw[header],
                       f"'{header}' cannot be negative; cell left empty")
             frame[cname] = frame[cname].mask(neg)
     if ctx.dataset == "accounts" and {"goals_met", "goals_total"} <= set(frame.columns):
         over = np.asarray((frame["goals_met"] > frame["goals_total"]).fillna(False), dtype=bool)
         if over.any():
             header = match.mapping["goals_met"]
-            ctx.issue("impossible-value", "warning", header, over, frame["goals_met"].astype(object),
+            ctx.issue("impossible-value", "warning", header, over, ctx.raw[header],
                       f"'{header}' is larger than '{match.mapping['goals_total']}'; cell left empty")
             frame["goals_met"] = frame["goals_met"].mask(over)
 
