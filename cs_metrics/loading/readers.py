@@ -602,9 +602,7 @@ def _read_excel(path: Path, sheet: str | None, known: frozenset[str], head_only:
     body = raw[layout.index :]
     width = max((len(r) for r in body), default=0)
     cols = list(zip(*[r + [""] * (width - len(r)) for r in body])) if body else []
-    grid = pd.DataFrame(
-        {i: pd.array([_cell_text(c) for c in col], dtype="str") for i, col in enumerate(cols)}
-    )
+    grid = pd.DataFrame({i: _column_text(col) for i, col in enumerate(cols)})
     if grid.shape[1] == 0:
         grid = pd.DataFrame(columns=range(width), dtype="str")
     table = RawTable(
@@ -617,6 +615,23 @@ def _read_excel(path: Path, sheet: str | None, known: frozenset[str], head_only:
         notes=[],
     )
     return _finish(table, grid, layout, first_row=layout.index + 1)
+
+
+def _column_text(col: tuple) -> pd.Series:
+    """A workbook column as text; text-only and number-only columns skip the per-cell path."""
+    kinds = set(map(type, col))
+    if kinds <= {str}:
+        s = pd.Series(pd.array(col, dtype="str"))
+        return s.mask(s.str.strip().eq(""))
+    if kinds <= {str, float} and not any(type(v) is str and v.strip() for v in col):
+        vals = np.array([v if type(v) is float else np.nan for v in col], dtype="float64")
+        whole = np.isfinite(vals) & (np.floor(vals) == vals) & (np.abs(vals) < 2**53)
+        out = np.full(len(vals), None, dtype=object)
+        out[whole] = vals[whole].astype(np.int64).astype(str)
+        rest = np.flatnonzero(~whole & ~np.isnan(vals))
+        out[rest] = [repr(float(v)) for v in vals[rest]]
+        return pd.Series(pd.array(out, dtype="str"))
+    return pd.Series(pd.array([_cell_text(c) for c in col], dtype="str"))
 
 
 def _cell_text(v: Any) -> str | None:
