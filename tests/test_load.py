@@ -128,15 +128,57 @@ def test_no_data(tmp_path):
     assert i.code == "no-data" and str(tmp_path) in i.message and "tickets.csv" in i.message
 
 
-@pytest.mark.parametrize("name,dataset,config", [
-    ("zendesk_tickets.csv", "tickets", None), ("freshdesk_tickets.csv", "tickets", None),
-    ("jsm_issues.csv", "tickets", None), ("stripe_invoices.csv", "billing", None),
-    ("stripe_subscriptions.csv", "billing", None), ("xero_invoices.csv", "billing", None),
-    ("salesforce_accounts.csv", "accounts", None), ("typeform_responses.csv", "surveys", None),
-    ("pendo_events.csv", "usage", None),
-])
-def test_vendor_files_load(name, dataset, config):
-    b = load(explicit={dataset: FIX / "vendors" / name}, today=TODAY)
+VENDOR_FILES = [
+    ("zendesk_tickets.csv", "tickets"), ("zendesk_explore.csv", "tickets"),
+    ("freshdesk_tickets.csv", "tickets"), ("jsm_issues.csv", "tickets"),
+    ("hubspot_tickets.csv", "tickets"), ("intercom_conversations.csv", "tickets"),
+    ("stripe_invoices.csv", "billing"), ("stripe_subscriptions.csv", "billing"),
+    ("stripe_payments.csv", "billing"), ("chargebee_subscriptions.csv", "billing"),
+    ("recurly_subscriptions.csv", "billing"), ("quickbooks_invoice_list.csv", "billing"),
+    ("xero_invoices.csv", "billing"), ("salesforce_accounts.csv", "accounts"),
+    ("hubspot_companies.csv", "accounts"), ("pipedrive_organizations.csv", "accounts"),
+    ("surveymonkey_responses.csv", "surveys"), ("qualtrics_responses.csv", "surveys"),
+    ("typeform_responses.csv", "surveys"), ("delighted_responses.csv", "surveys"),
+    ("google_forms_responses.csv", "surveys"), ("mixpanel_events.csv", "usage"),
+    ("amplitude_events.csv", "usage"), ("segment_tracks.csv", "usage"), ("pendo_events.csv", "usage"),
+]
+
+
+@pytest.mark.parametrize("name,dataset", VENDOR_FILES, ids=[v[0] for v in VENDOR_FILES])
+def test_vendor_files_load(name, dataset):
+    cfg = default_config()
+    if name.startswith("qualtrics"):
+        cfg["columns"] = {"surveys": {"score": "Q1"}}  # Qualtrics names questions Q1, Q2…
+    b = load(explicit={dataset: FIX / "vendors" / name}, config=cfg, today=TODAY)
     d = b.datasets[dataset]
     assert d.rows_read == 1
     assert d.rows_used == 1, [str(i) for i in b.issues]
+    assert [i for i in b.issues if i.level != "info"] == []
+
+
+def test_vendor_values():
+    # Zendesk: 'Good' → good, tag 'escalated' → escalated, 30 minutes to first reply
+    t = load(explicit={"tickets": FIX / "vendors" / "zendesk_tickets.csv"}, today=TODAY).datasets["tickets"].frame
+    assert (t["satisfaction"].iloc[0], bool(t["escalated"].iloc[0]), t["first_response_minutes"].iloc[0]) == ("good", True, 30.0)
+    # Freshdesk: 'First response time (in hrs)' 01:30:00 → 90 business minutes; Initial response time is a timestamp
+    t = load(explicit={"tickets": FIX / "vendors" / "freshdesk_tickets.csv"}, today=TODAY).datasets["tickets"].frame
+    assert t["first_response_business_minutes"].iloc[0] == 90.0
+    assert t["first_response_at"].iloc[0] == pd.Timestamp("2026-09-03 09:30:00")
+    # JSM: 14/Jul/25 3:42 PM
+    t = load(explicit={"tickets": FIX / "vendors" / "jsm_issues.csv"}, today=TODAY).datasets["tickets"].frame
+    assert t["created_at"].iloc[0] == pd.Timestamp("2025-07-14 15:42")
+    # Stripe subscriptions: Amount 20.00 per unit, quantity 5, currency USD
+    b = load(explicit={"billing": FIX / "vendors" / "stripe_subscriptions.csv"}, today=TODAY).datasets["billing"]
+    assert (b.frame["amount"].iloc[0], b.frame["quantity"].iloc[0], b.frame["currency"].iloc[0]) == (20.0, 5.0, "USD")
+    assert b.meta["amount_flags"] == ["per_unit"]
+    # QuickBooks: "1,960.17", US dates
+    b = load(explicit={"billing": FIX / "vendors" / "quickbooks_invoice_list.csv"}, today=TODAY).datasets["billing"]
+    assert b.frame["amount"].iloc[0] == 1960.17
+    assert b.frame["issued_at"].iloc[0] == pd.Timestamp("2026-09-01")
+    # Pendo: num_minutes 7 → 420 s, num_events 4
+    u = load(explicit={"usage": FIX / "vendors" / "pendo_events.csv"}, today=TODAY).datasets["usage"].frame
+    assert (u["duration_seconds"].iloc[0], u["count"].iloc[0]) == (420.0, 4.0)
+    # Typeform: wide NPS column, '#' is the response id
+    s = load(explicit={"surveys": FIX / "vendors" / "typeform_responses.csv"}, today=TODAY).datasets["surveys"].frame
+    assert (s["response_id"].iloc[0], s["survey_type"].iloc[0], s["score"].iloc[0]) == (
+        "0a1b2c3d4e5f60718293a4b5c6d7e8f9", "nps", 8.0)

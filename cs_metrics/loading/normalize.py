@@ -295,7 +295,7 @@ def normalise(
             frame[h] = V.parse_text(raw[h]).values
     if dataset == "surveys":
         frame = _surveys(frame, ctx, match, raw, sheet)
-    else:
+    elif not ctx.keep.all():
         frame = frame.loc[ctx.keep].reset_index(drop=True)
     return Normalised(frame, n, ctx.meta)
 
