@@ -437,3 +437,21 @@ def test_v_values_in_data_do_not_look_like_legacy_qualtrics(tmp_path):
     p.write_text("plan,tier,version\nGold,A,V1\nV1,V2,V3\nSilver,B,V2\n")
     t = read_table(p, known_headers=set())
     assert t.header_row == 1 and len(t.frame) == 3
+
+
+def test_comma_file_with_a_semicolon_in_every_row(tmp_path):
+    p = tmp_path / "a.csv"
+    rows = "".join(f"{i},a;b,2026-01-0{i % 9 + 1},12\n" for i in range(12))
+    p.write_text("id,tags,date,n\n" + rows)
+    t = read_table(p)
+    assert t.delimiter == ","
+    assert cells(t, "tags")[0] == "a;b"
+
+
+def test_semicolon_file_where_every_line_has_one_decimal_comma(tmp_path):
+    # both ',' and ';' are steady after the header; the ';' fields are decimal-comma numbers
+    p = tmp_path / "a.csv"
+    p.write_text("a;b\n" + "".join(f"x{i};{i},50\n" for i in range(12)))
+    t = read_table(p)
+    assert t.delimiter == ";"
+    assert cells(t, "b")[:2] == ["0,50", "1,50"]

@@ -115,13 +115,13 @@ def _read(path: Path, sheet: str | None, known: set[str] | None, head_only: bool
     if not path.exists():
         raise InputError(f"{path}: file not found", [_issue(path.name, "file not found")])
     if path.is_dir():
-        raise InputError(f"{path}: is a folder, expected a data file")
+        raise _fail(path, "is a folder, expected a data file")
     known_set = frozenset(known) if known is not None else default_known_headers()
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         return _read_excel(path, sheet, known_set, head_only)
     if sheet is not None:
-        raise InputError(f"{path.name}: not a workbook, so it has no sheet '{sheet}'")
+        raise _fail(path, f"not a workbook, so it has no sheet '{sheet}'")
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(path, head_only)
     # .csv/.tsv/.txt and anything else: try as delimited text
@@ -164,15 +164,16 @@ def _read_text(path: Path, known: frozenset[str], head_only: bool) -> RawTable:
     if head_only:
         grid = _grid_from_rows(rows[layout.index :])
     else:
-        grid = None
+        grid, tried = None, None
         if encoding in ("utf-8", "utf-8-sig") and not whole:
             # big UTF-8 file: pyarrow maps it from disk and checks the UTF-8 itself
             bom = 3 if encoding == "utf-8-sig" else 0
-            grid = _body_grid(path, bom + start_byte, delim, ncols)
+            grid, tried = _body_grid(path, bom + start_byte, delim, ncols), encoding
         if grid is None:
+            # the whole file as UTF-8 bytes (BOM dropped, so `start_byte` still holds)
             data, encoding = _to_utf8(path, _read_all(path), partial=False)
-            start_byte = len(_decode_head(data[:_HEAD_BYTES])[:start_char].encode("utf-8"))
-            grid = _body_grid(data, start_byte, delim, ncols)
+            if encoding != tried:  # pyarrow failed on bad UTF-8, not on the layout
+                grid = _body_grid(data, start_byte, delim, ncols)
             if grid is None:
                 grid = _pandas_csv(data, start_byte, delim, ncols)
             if grid is None:
@@ -267,8 +268,8 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
 
     Counted outside quotes. A `;` file with decimal commas has a steady `;`
     count, while its commas vary (and are absent from the header), so `;`
-    wins; when `,` and `;` are both steady, `;` wins if commas sit between
-    digits (1.234,50).
+    wins; when `,` and `;` are both steady, `;` wins if its fields hold
+    decimal-comma numbers (1.234,50).
     """
     lines = _physical_records(text)[:60]
     lines = [ln for ln in lines if ln.strip()]
@@ -292,7 +293,8 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
     ranked = sorted(scores, key=lambda d: (-scores[d][0], -scores[d][1], order[d]))
     choice = ranked[0]
     if choice == "," and ";" in scores and scores[";"][0] >= 0.8 * scores[","][0]:
-        if re.search(r"\d,\d", text):
+        fields = (f.strip().strip('"') for ln in lines for f in ln.split(";"))
+        if any(_DEC_COMMA.match(f) for f in fields):
             choice = ";"
     return choice
 
