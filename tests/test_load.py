@@ -74,6 +74,7 @@ def test_wide_surveys_and_usage(basic):
     # r2 has no account id: its e-mail domain globex.de links it to A-2
     assert got == [("r1", "csat", 5.0, "A-1"), ("r1", "nps", 9.0, "A-1"), ("r2", "nps", 6.0, "A-2")]
     assert basic.datasets["surveys"].meta["survey_types"] == ["csat", "nps"]
+    assert basic.datasets["surveys"].columns["score"] == "NPS | CSAT"
     u = basic.datasets["usage"]
     assert u.frame["account_id"].tolist() == ["A-1", "A-2"] and u.rows_used == 2
     assert u.frame["count"].tolist() == [1.0, 1.0]

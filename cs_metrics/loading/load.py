@@ -158,6 +158,7 @@ def load(
             meta["survey_types"] = sorted(types)
             if any(p.match.type_columns for p in items):
                 meta["type_columns"] = {h: t for p in items for h, t in p.match.type_columns.items()}
+                columns.setdefault("score", " | ".join(meta["type_columns"]))
         frame = drop_duplicates(ds, frame, columns_first(items), sink,
                                 {p.file: p.match.mapping for p in items})
         if ds != "accounts":
