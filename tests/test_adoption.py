@@ -264,3 +264,29 @@ def test_codes_are_cached_per_frame_across_windows():
     c3 = Context(c1.bundle, c1.config, W, {"usage": USAGE.iloc[:3], "accounts": ACC}, shared=shared)
     assert A.usage_codes(c3) is not codes
     assert np.array_equal(A.usage_codes(c3).acc, [0, 0, 0])
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("ABC"), st.sampled_from(["u1", "u2", "u3", None]),
+                          st.integers(0, 75)), max_size=40))
+def test_user_count_invariants(rows):
+    # events on days 0..75 after 2026-08-20
+    us = usage([(a, u, (pd.Timestamp("2026-08-20") + pd.Timedelta(days=d, hours=5)).isoformat(), 1, NAN)
+                for a, u, d in rows])
+    acc = accounts(ids=list("ABC"), seats=[3, 3, 3])
+    for win in (W, P):
+        c = ctx(us, acc, window=win)
+        total = A.active_users(c).value
+        if not rows:  # no usage rows at all: unknown, not 0
+            assert total is None and ACCOUNT_METRICS["active_users"].compute(c).isna().all()
+            continue
+        # company active users = Σ per-account active users, each ≤ its 3 possible users
+        au = ACCOUNT_METRICS["active_users"].compute(c)
+        assert total == au.sum() and (au <= 3).all()
+        assert A.license_utilization(c).value == pytest.approx(total / 9)
+        s = A.stickiness(c)
+        assert s.value is None if total == 0 else 0 <= s.value

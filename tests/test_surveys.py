@@ -357,3 +357,30 @@ def test_family_ids_stay_unique_and_cxi_without_types():
     c["surveys"]["cxi"] = {}
     r = S.cxi(ctx(surveys([4], OCT, types=["ces"]), config=c))
     assert r.value is None and "cxi" in r.unavailable_reason
+
+
+# ------------------------------------------------------------------ invariants
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10), st.sampled_from(["A", "B", None]), st.integers(0, 60)),
+                max_size=30))
+def test_nps_invariants(rows):
+    # days 0..60 after 2026-09-01: both P and W get some responses
+    scores = [float(r[0]) for r in rows]
+    when = [(pd.Timestamp("2026-09-01") + pd.Timedelta(days=r[2])).isoformat() for r in rows]
+    sv = surveys(scores, when, accounts=[r[1] for r in rows])
+    c = ctx(sv, accounts=["A", "B"])
+    r = S.nps(c)
+    in_w = [s for s, w in zip(rows, when) if w >= "2026-10-01"]
+    if not in_w:
+        assert r.value is None
+        return
+    assert -100 <= r.value <= 100
+    assert r.extra["promoters"] + r.extra["passives"] + r.extra["detractors"] == r.n == len(in_w)
+    # per-account responses + orphans = company responses
+    orphans = sum(1 for s in in_w if s[1] is None)
+    assert per("nps_responses", c).sum() + orphans == r.n
