@@ -15,10 +15,10 @@ Ticket timestamps are naive UTC.
 How it is vectorised: every local day in the data's range gets its schedule
 intervals as UTC instants (so a DST change is exact: 09:00–17:00 is always
 8 hours, and a 24-hour schedule is 23 or 25 hours on a switch day). A
-cumulative table gives the business time from the first day to the start of
-each day; a timestamp adds the clipped parts of its own day's intervals.
-business time between a and b = F(b) − F(a). There is no loop per ticket,
-only one per interval slot of a day (a handful).
+sorted array of interval bounds with the business time elapsed at each bound
+gives F(t) (business time since the first bound) with one binary search:
+inside an interval add t − its start. Business time between a and b is
+F(b) − F(a). No loop per ticket; the only loop is over interval slots per day.
 """
 
 from __future__ import annotations
@@ -162,30 +162,35 @@ class BusinessCalendar:
 
     # -- the vectorised part -------------------------------------------------
 
-    def _table(self, first: pd.Timestamp, last: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For local days first..last: interval starts/ends (UTC ns, shape D×K) and
-        the cumulative business ns before each day (shape D+1)."""
+    def _bounds(self, first: pd.Timestamp, last: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+        """Every schedule interval of local days first..last as sorted UTC instants
+        [s0, e0, s1, e1, ...] (ns) and the business ns elapsed at each of them."""
         days = pd.date_range(first, last, freq="D")
-        n = len(days)
-        k_max = max(len(w) for w in self.week)
         wd = days.day_of_week.to_numpy()
-        is_hol = np.asarray(days.normalize().isin(pd.DatetimeIndex(sorted(self.holidays)))) \
-            if self.holidays else np.zeros(n, bool)
-        starts = np.zeros((n, k_max), dtype="int64")
-        ends = np.zeros((n, k_max), dtype="int64")
+        hol = np.asarray(days.isin(pd.DatetimeIndex(sorted(self.holidays)))) \
+            if self.holidays else np.zeros(len(days), bool)
         base = days.as_unit("ns").asi8
-        for k in range(k_max):
+        starts, ends = [], []
+        for k in range(max(len(w) for w in self.week)):
             a = np.array([w[k][0] if k < len(w) else 0 for w in self.week], dtype="int64")[wd]
             b = np.array([w[k][1] if k < len(w) else 0 for w in self.week], dtype="int64")[wd]
-            a_utc = self._to_utc(base + a * _NS_PER_MIN, first=True)
-            b_utc = self._to_utc(base + b * _NS_PER_MIN, first=False)
-            b_utc = np.maximum(b_utc, a_utc)
-            empty = is_hol | (a == b)
-            b_utc = np.where(empty, a_utc, b_utc)
-            starts[:, k], ends[:, k] = a_utc, b_utc
-        per_day = (ends - starts).sum(axis=1)
-        cum = np.concatenate([[0], np.cumsum(per_day)])
-        return starts, ends, cum
+            keep = ~hol & (b > a)
+            starts.append(self._to_utc(base[keep] + a[keep] * _NS_PER_MIN, first=True))
+            ends.append(self._to_utc(base[keep] + b[keep] * _NS_PER_MIN, first=False))
+        s, e = np.concatenate(starts), np.concatenate(ends)
+        order = np.argsort(s, kind="stable")
+        s, e = s[order], e[order]
+        if len(s):
+            # adjacent intervals meeting at a repeated (DST) wall time must not overlap
+            prev_end = np.maximum.accumulate(np.concatenate([[s[0]], e[:-1]]))
+            s = np.maximum(s, prev_end)
+            e = np.maximum(e, s)
+        bounds = np.empty(2 * len(s), dtype="int64")
+        bounds[0::2], bounds[1::2] = s, e
+        cum = np.zeros(2 * len(s), dtype="int64")
+        done = np.concatenate([[0], np.cumsum(e - s)])
+        cum[0::2], cum[1::2] = done[:-1], done[1:]
+        return bounds, cum
 
     def _to_utc(self, wall_ns: np.ndarray, *, first: bool) -> np.ndarray:
         """Local wall times → UTC ns. A time skipped by DST moves forward to the
@@ -196,37 +201,53 @@ class BusinessCalendar:
         loc = idx.tz_localize(self.timezone, ambiguous=amb, nonexistent="shift_forward")
         return loc.tz_convert("UTC").tz_localize(None).as_unit("ns").asi8
 
-    def _local_day_ns(self, utc_ns: np.ndarray) -> np.ndarray:
-        idx = pd.DatetimeIndex(utc_ns.astype("datetime64[ns]")).tz_localize("UTC")
-        wall = idx.tz_convert(self.timezone).tz_localize(None).as_unit("ns").asi8
-        return wall - np.mod(wall, _NS_PER_DAY)
+    def _local_day(self, utc_ns: int) -> pd.Timestamp:
+        ts = pd.Timestamp(utc_ns, unit="ns", tz="UTC").tz_convert(self.timezone)
+        return pd.Timestamp(ts.tz_localize(None).normalize())
 
-    def _cumulative(self, utc_ns: np.ndarray, day0: int, starts, ends, cum) -> np.ndarray:
-        """F(t): business ns from the first table day to t."""
-        di = ((self._local_day_ns(utc_ns) - day0) // _NS_PER_DAY).astype("int64")
-        out = cum[di].copy()
-        for k in range(starts.shape[1]):
-            s, e = starts[di, k], ends[di, k]
-            out += np.clip(utc_ns - s, 0, e - s)
+    @staticmethod
+    def _cumulative(t: np.ndarray, bounds: np.ndarray, cum: np.ndarray) -> np.ndarray:
+        """F(t): business ns from the first bound to t (one binary search per value)."""
+        j = np.searchsorted(bounds, t, side="right") - 1
+        jc = np.maximum(j, 0)
+        out = cum[jc]
+        inside = (j & 1) == 0  # after an interval's start, before its end (j ≥ 0)
+        out[inside] += t[inside] - bounds[jc[inside]]
+        out[j < 0] = 0
         return out
+
+    def business_minutes_many(self, start: pd.Series, *ends: pd.Series) -> list[pd.Series]:
+        """business_minutes(start, end) for several ends, sharing the work on start."""
+        start = pd.Series(start)
+        s_ns = pd.to_datetime(start).astype("datetime64[ns]").to_numpy().view("int64")
+        s_nat = np.isnat(s_ns.view("datetime64[ns]"))
+        e_all = [pd.to_datetime(pd.Series(e)).astype("datetime64[ns]").to_numpy().view("int64")
+                 for e in ends]
+        oks = []
+        for e_ns in e_all:
+            ok = ~(s_nat | np.isnat(e_ns.view("datetime64[ns]")))
+            ok[ok] = e_ns[ok] >= s_ns[ok]
+            oks.append(ok)
+        any_ok = np.logical_or.reduce(oks) if oks else np.zeros(len(s_ns), bool)
+        results = [np.full(len(s_ns), np.nan) for _ in ends]
+        if any_ok.any():
+            lo = int(s_ns[any_ok].min())
+            hi = max(int(e[ok].max()) for e, ok in zip(e_all, oks) if ok.any())
+            first = self._local_day(lo) - pd.Timedelta(days=1)
+            last = self._local_day(hi) + pd.Timedelta(days=1)
+            bounds, cum = self._bounds(first, last)
+            if len(bounds) == 0:
+                for r, ok in zip(results, oks):
+                    r[ok] = 0.0
+            else:
+                f_start = self._cumulative(s_ns[any_ok], bounds, cum)
+                where = np.cumsum(any_ok) - 1  # position of a row inside f_start
+                for r, e_ns, ok in zip(results, e_all, oks):
+                    f_end = self._cumulative(e_ns[ok], bounds, cum)
+                    r[ok] = (f_end - f_start[where[ok]]) / _NS_PER_MIN
+        return [pd.Series(r, index=start.index, dtype="float64") for r in results]
 
     def business_minutes(self, start: pd.Series, end: pd.Series) -> pd.Series:
         """Minutes inside the schedule between two naive-UTC timestamp Series
         (aligned by position). NA when either is missing or end < start."""
-        start = pd.Series(start)
-        s_ns = pd.to_datetime(start).astype("datetime64[ns]").to_numpy()
-        e_ns = pd.to_datetime(pd.Series(end)).astype("datetime64[ns]").to_numpy()
-        ok = ~(np.isnat(s_ns) | np.isnat(e_ns))
-        ok[ok] = e_ns[ok] >= s_ns[ok]
-        result = np.full(len(s_ns), np.nan)
-        if ok.any():
-            si, ei = s_ns[ok].view("int64"), e_ns[ok].view("int64")
-            lo = min(si.min(), ei.min())
-            hi = max(si.max(), ei.max())
-            day_lo = int(self._local_day_ns(np.array([lo]))[0])
-            day_hi = int(self._local_day_ns(np.array([hi]))[0])
-            starts, ends, cum = self._table(pd.Timestamp(day_lo), pd.Timestamp(day_hi))
-            f_s = self._cumulative(si, day_lo, starts, ends, cum)
-            f_e = self._cumulative(ei, day_lo, starts, ends, cum)
-            result[ok] = (f_e - f_s) / _NS_PER_MIN
-        return pd.Series(result, index=start.index, dtype="float64")
+        return self.business_minutes_many(start, end)[0]

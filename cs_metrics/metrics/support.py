@@ -8,11 +8,13 @@ Rules pinned here (docs/support.md has the long form):
   first_response_minutes; the business-minutes column feeds only the
   business-hours KPIs.
 - Durations are hours; a negative one is left out (the loader already nulls it).
-- Breakdowns by channel / priority / type are one groupby each.
 
-Everything window-independent (durations, resolution time, business minutes)
-is computed once per tickets frame and kept in ``ctx.shared``, so W, P and
-every KPI reuse it.
+How it stays fast on millions of tickets: the window-independent numbers
+(timestamps as int64, durations) are computed once per tickets frame and kept
+in ``ctx.shared`` (W, P, trend windows and every KPI reuse them); each window
+then keeps the *positions* of its rows (created in W, resolved in W), and
+everything else — breakdowns (one groupby per column), ratings, priorities,
+business hours, per-account sums — runs on those few rows only.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ ABANDONED_STATUS = "abandoned"
 BREAKDOWNS = (("by_channel", "channel"), ("by_priority", "priority"), ("by_type", "type"))
 BLANK = "(blank)"
 NO_BH = "needs support.business_hours in the config"
-_H = np.timedelta64(1, "h")
+_NEVER = np.iinfo("int64").max  # "not resolved": later than any day
+_NS_PER_HOUR = 3_600_000_000_000
 
 
 # ---------------------------------------------------------------------------
@@ -45,32 +48,54 @@ _H = np.timedelta64(1, "h")
 @dataclass
 class Prep:
     df: pd.DataFrame
-    created: pd.Series
-    resolved_ts: pd.Series | None  # resolved_at else closed_at; None = no such columns
-    closed_status: pd.Series | None  # status says resolved/closed (status-only data)
+    created: np.ndarray  # int64 ns (naive UTC)
+    resolved: np.ndarray | None  # int64 ns of resolved_at else closed_at, _NEVER if not; None = no columns
+    closed_status: np.ndarray | None  # status says resolved/closed (status-only data), else None
     has_fr: bool  # any first-response column
-    fr_hours: pd.Series  # calendar hours to first response (R8), NaN = unanswered / unknown
-    res_hours: pd.Series  # hours created → resolved, NaN when not resolved
+    fr_stamped: np.ndarray  # first_response_at present (answered, even if its duration was nulled)
+    fr_hours: np.ndarray  # calendar hours to first response (R8), NaN = unanswered / unknown
+    res_hours: np.ndarray  # hours created → resolved, NaN when not resolved
 
 
-def _hours(later: pd.Series, earlier: pd.Series) -> pd.Series:
-    h = (later - earlier) / pd.Timedelta(hours=1)
-    h = h.astype("float64")
-    return h.where(h >= 0)
+def _ns(s: pd.Series) -> np.ndarray:
+    """Datetime Series → int64 ns with NaT kept as NaT's int (checked via isnat)."""
+    return pd.to_datetime(s).astype("datetime64[ns]").to_numpy().view("int64")
 
 
-def _num(df: pd.DataFrame, col: str) -> pd.Series:
-    return pd.to_numeric(df[col], errors="coerce").astype("float64")
+def _nat(x: np.ndarray) -> np.ndarray:
+    return x == np.iinfo("int64").min
+
+
+def _hours(later: np.ndarray, earlier: np.ndarray, later_missing: np.ndarray) -> np.ndarray:
+    h = (later - earlier) / _NS_PER_HOUR
+    h[later_missing | (h < 0)] = np.nan
+    return h
+
+
+def _num(df: pd.DataFrame, col: str, pos: np.ndarray | None = None) -> np.ndarray:
+    s = df[col] if pos is None else df[col].iloc[pos]
+    return np.array(pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan))
 
 
 def _shared(ctx: Context, name: str, df: pd.DataFrame, fn: Callable[[], Any]) -> Any:
-    """Cache keyed by frame identity (grouped frames are distinct objects)."""
+    """Run-wide cache keyed by frame identity (grouped frames are distinct objects)."""
     key = (f"support.{name}", id(df))
     hit = ctx.shared.get(key)
     if hit is not None and hit[0] is df:
         return hit[1]
     val = fn()
     ctx.shared[key] = (df, val)
+    return val
+
+
+def _window_cached(ctx: Context, name: str, df: pd.DataFrame, fn: Callable[[], Any]) -> Any:
+    """Per-window cache (ctx.cache belongs to one computation; keyed by window too)."""
+    key = (f"support.{name}", id(df), ctx.window)
+    hit = ctx.cache.get(key)
+    if hit is not None and hit[0] is df:
+        return hit[1]
+    val = fn()
+    ctx.cache[key] = (df, val)
     return val
 
 
@@ -88,103 +113,150 @@ def prep(ctx: Context) -> Prep:
 
 
 def _prep(df: pd.DataFrame) -> Prep:
-    created = pd.to_datetime(df["created_at"])
-    resolved_ts = None
+    n = len(df)
+    created = _ns(df["created_at"])
+    resolved = None
     for col in ("resolved_at", "closed_at"):
         if col in df.columns:
-            ts = pd.to_datetime(df[col])
-            resolved_ts = ts if resolved_ts is None else resolved_ts.fillna(ts)
+            ts = _ns(df[col])
+            resolved = ts if resolved is None else np.where(_nat(resolved), ts, resolved)
     closed_status = None
-    if resolved_ts is None and "status" in df.columns:
-        closed_status = df["status"].isin(CLOSED_STATUSES).fillna(False).astype(bool)
-    fr = pd.Series(np.nan, index=df.index, dtype="float64")
+    if resolved is None and "status" in df.columns:
+        closed_status = df["status"].isin(CLOSED_STATUSES).to_numpy(dtype=bool, na_value=False)
+    fr = np.full(n, np.nan)
+    stamped = np.zeros(n, bool)
     has_fr = False
     if "first_response_at" in df.columns:
         has_fr = True
-        fr = _hours(pd.to_datetime(df["first_response_at"]), created)
-        present = df["first_response_at"].notna()
-    else:
-        present = pd.Series(False, index=df.index)
+        at = _ns(df["first_response_at"])
+        stamped = ~_nat(at)
+        fr = _hours(at, created, ~stamped)
     if "first_response_minutes" in df.columns:
         has_fr = True
-        mins = _num(df, "first_response_minutes") / 60.0
-        fr = fr.where(present, mins.where(mins >= 0))
-    res = _hours(resolved_ts, created) if resolved_ts is not None else pd.Series(
-        np.nan, index=df.index, dtype="float64")
-    return Prep(df, created, resolved_ts, closed_status, has_fr, fr, res)
+        mins = _num(df, "first_response_minutes")
+        mins[mins < 0] = np.nan
+        fr = np.where(stamped, fr, mins / 60.0)
+    if resolved is not None:
+        missing = _nat(resolved)
+        res_hours = _hours(resolved, created, missing)
+        resolved = np.where(missing, _NEVER, resolved)
+    else:
+        res_hours = np.full(n, np.nan)
+    return Prep(df, created, resolved, closed_status, has_fr, stamped, fr, res_hours)
 
 
 # ---------------------------------------------------------------------------
-# per-window masks (cached per computation)
+# per-window masks and row positions
 
 
 @dataclass
 class Masks:
-    created_in: pd.Series  # created on a day of W
-    created_by_r: pd.Series  # created on or before R
-    resolved_in: pd.Series | None  # resolved on a day of W (None: no timestamps)
-    resolved_by_r: pd.Series | None  # state on R: resolved/closed on or before R
+    created_in: np.ndarray  # created on a day of W
+    created_pos: np.ndarray  # its row positions
+    created_by_r: np.ndarray  # created on or before R
+    resolved_in: np.ndarray | None  # resolved on a day of W (None: no timestamps)
+    resolved_pos: np.ndarray | None
+    resolved_by_r: np.ndarray | None  # state on R: resolved/closed on or before R (R30)
 
 
 def masks(ctx: Context) -> Masks:
     p = prep(ctx)
-    key = ("support.masks", id(p.df), ctx.window)
-    hit = ctx.cache.get(key)
-    if hit is not None and hit[0] is p.df:
-        return hit[1]
-    w = ctx.window
-    created_in = w.contains(p.created)
-    created_by_r = p.created < w.end_exclusive
-    if p.resolved_ts is not None:
-        resolved_in = w.contains(p.resolved_ts).fillna(False).astype(bool)
-        resolved_by_r = (p.resolved_ts < w.end_exclusive).fillna(False).astype(bool)
-    else:
-        resolved_in = None
-        resolved_by_r = p.closed_status  # export-time status (R30), None if no status
-    m = Masks(created_in, created_by_r, resolved_in, resolved_by_r)
-    ctx.cache[key] = (p.df, m)
-    return m
+
+    def build() -> Masks:
+        w = ctx.window
+        lo, hi = pd.Timestamp(w.start).value, pd.Timestamp(w.end_exclusive).value
+        created_in = (p.created >= lo) & (p.created < hi)
+        created_by_r = p.created < hi
+        if p.resolved is not None:
+            resolved_in = (p.resolved >= lo) & (p.resolved < hi)
+            resolved_pos = np.flatnonzero(resolved_in)
+            resolved_by_r = p.resolved < hi
+        else:
+            resolved_in = resolved_pos = None
+            resolved_by_r = p.closed_status  # export-time status (R30), None if no status
+        return Masks(created_in, np.flatnonzero(created_in), created_by_r, resolved_in,
+                     resolved_pos, resolved_by_r)
+
+    return _window_cached(ctx, "masks", p.df, build)
 
 
 # ---------------------------------------------------------------------------
 # helpers
 
 
-def _count(mask: pd.Series) -> int:
-    return int(np.count_nonzero(mask.to_numpy(dtype=bool, na_value=False)))
+def _text(df: pd.DataFrame, col: str, pos: np.ndarray, *, lower: bool = False) -> pd.Series:
+    """A text column at some rows, stripped (and lower-cased); blank → missing.
+    The result has a 0..k-1 index, aligned with `pos`."""
+    s = df[col].iloc[pos].reset_index(drop=True).astype("str").str.strip()
+    if lower:
+        s = s.str.lower()
+    return s.where(s != "")
 
 
-def _breakdowns(df: pd.DataFrame, base: pd.Series, values: pd.Series, how: str) -> dict[str, Any]:
-    """extra["by_channel"|"by_priority"|"by_type"] over the rows in `base`.
+def _positions(ctx: Context, which: str) -> np.ndarray:
+    m = masks(ctx)
+    if which == "created":
+        return m.created_pos
+    if which == "resolved":
+        return m.resolved_pos
+    if which == "open":
+        return _window_cached(ctx, "open_pos", prep(ctx).df,
+                              lambda: np.flatnonzero(m.created_by_r & ~m.resolved_by_r))
+    raise ValueError(which)
 
-    how = "count" (rows), "mean" (of values, NaN skipped; a share when values
-    are 0/1), "median". A group whose values are all NaN is None.
+
+def _group_codes(ctx: Context, col: str, which: str) -> tuple[np.ndarray, np.ndarray]:
+    """Breakdown keys of the window's `which` rows, factorised once per window:
+    (codes aligned with the positions, sorted labels). Blank → "(blank)"."""
+    df = prep(ctx).df
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        keys = _text(df, col, _positions(ctx, which)).fillna(BLANK)
+        codes, labels = pd.factorize(keys, sort=True)
+        return codes.astype("int64"), np.asarray(labels, dtype=object)
+
+    return _window_cached(ctx, f"groups.{col}.{which}", df, build)
+
+
+def _breakdowns(ctx: Context, which: str, values: np.ndarray | None, how: str) -> dict[str, Any]:
+    """extra["by_channel"|"by_priority"|"by_type"] over the window's `which` rows
+    ("created" or "resolved").
+
+    how = "count" (rows), "mean" (of `values`, aligned with those rows, NaN
+    skipped; a share when values are 0/1) or "median". A group present among
+    the rows whose values are all NaN is None. Blank values form "(blank)".
     """
+    df = prep(ctx).df
     extra: dict[str, Any] = {}
     for name, col in BREAKDOWNS:
         if col not in df.columns:
             continue
-        keys = df.loc[base, col].astype("str").fillna(BLANK)
-        keys = keys.where(keys.str.strip() != "", BLANK)
+        codes, labels = _group_codes(ctx, col, which)
+        k = len(labels)
+        rows = np.bincount(codes, minlength=k)
         if how == "count":
-            agg = keys.value_counts().sort_index()
-            extra[name] = {str(k): int(v) for k, v in agg.items()}
+            extra[name] = {str(labels[i]): int(rows[i]) for i in range(k)}
             continue
-        v = values[base]
-        agg = v.groupby(keys, sort=True).agg(how)
-        extra[name] = {str(k): (None if pd.isna(x) else float(x)) for k, x in agg.items()}
+        known = ~np.isnan(values)
+        if how == "mean":
+            tot = np.bincount(codes[known], weights=values[known], minlength=k)
+            cnt = np.bincount(codes[known], minlength=k)
+            agg = {i: tot[i] / cnt[i] for i in range(k) if cnt[i]}
+        else:
+            agg = pd.Series(values[known]).groupby(codes[known]).median().to_dict()
+        extra[name] = {str(labels[i]): (float(agg[i]) if i in agg else None) for i in range(k)}
     return extra
 
 
-def _stat(values: pd.Series, how: str, empty: str) -> Result:
-    v = values.dropna()
-    if v.empty:
+def _stat(values: np.ndarray, how: str, empty: str) -> Result:
+    v = values[~np.isnan(values)]
+    if len(v) == 0:
         return Result.unavailable(empty, n=0)
-    return Result(float(v.mean() if how == "mean" else v.median()), n=int(len(v)))
+    return Result(float(v.mean() if how == "mean" else np.median(v)), n=int(len(v)))
 
 
 def _no_resolution(p: Prep) -> str | None:
-    if p.resolved_ts is None:
+    if p.resolved is None:
         return ("needs tickets.resolved_at or tickets.closed_at "
                 "(the export-time status does not say when a ticket was resolved)")
     return None
@@ -196,14 +268,15 @@ def _no_resolution(p: Prep) -> str | None:
 NEED_T = ("tickets",)
 NEED_FR = ("tickets.first_response_at|tickets.first_response_minutes",)
 NEED_RES = ("tickets.resolved_at|tickets.closed_at",)
+NEED_STATE = ("tickets.resolved_at|tickets.closed_at|tickets.status",)
 
 
 @kpi("tickets", label="Tickets", category="support", unit="count", better="none",
      description="Tickets created in the window (orphans included).", needs=NEED_T)
 def k_tickets(ctx: Context) -> Result:
-    p, m = prep(ctx), masks(ctx)
-    n = _count(m.created_in)
-    return Result(float(n), n=n, extra=_breakdowns(p.df, m.created_in, p.created, "count"))
+    m = masks(ctx)
+    n = len(m.created_pos)
+    return Result(float(n), n=n, extra=_breakdowns(ctx, "created", None, "count"))
 
 
 def active_accounts(ctx: Context) -> tuple[int | None, str]:
@@ -234,18 +307,18 @@ def k_tickets_per_account(ctx: Context) -> Result:
         return Result.unavailable(what)
     if denom == 0:
         return Result.unavailable(f"no active accounts ({what}) on R", n=0)
-    return Result(_count(m.created_in) / denom, n=denom, extra={"denominator": what})
+    return Result(len(m.created_pos) / denom, n=denom, extra={"denominator": what})
 
 
 @kpi("open_tickets", label="Open tickets", category="support", unit="count", better="lower",
-     needs=("tickets.resolved_at|tickets.closed_at|tickets.status",),
+     needs=NEED_STATE,
      description="Tickets created on or before R and not resolved or closed by R "
                  "(export-time status only when there are no timestamps).")
 def k_open_tickets(ctx: Context) -> Result:
     m = masks(ctx)
     if m.resolved_by_r is None:
         return Result.unavailable("needs tickets.resolved_at, closed_at or status")
-    n = _count(m.created_by_r & ~m.resolved_by_r)
+    n = int(np.count_nonzero(m.created_by_r & ~m.resolved_by_r))
     return Result(float(n), n=n)
 
 
@@ -253,9 +326,10 @@ def _first_response(ctx: Context, how: str) -> Result:
     p, m = prep(ctx), masks(ctx)
     if not p.has_fr:
         return Result.unavailable("needs tickets.first_response_at or first_response_minutes")
-    r = _stat(p.fr_hours[m.created_in], how, "no ticket created in the window was answered")
+    v = p.fr_hours[m.created_pos]
+    r = _stat(v, how, "no ticket created in the window was answered")
     if how == "median":
-        r.extra = _breakdowns(p.df, m.created_in, p.fr_hours, "median")
+        r.extra = _breakdowns(ctx, "created", v, "median")
     return r
 
 
@@ -278,9 +352,10 @@ def _resolution(ctx: Context, how: str) -> Result:
     p, m = prep(ctx), masks(ctx)
     if (why := _no_resolution(p)) is not None:
         return Result.unavailable(why)
-    r = _stat(p.res_hours[m.resolved_in], how, "no ticket was resolved in the window")
+    v = p.res_hours[m.resolved_pos]
+    r = _stat(v, how, "no ticket was resolved in the window")
     if how == "median":
-        r.extra = _breakdowns(p.df, m.resolved_in, p.res_hours, "median")
+        r.extra = _breakdowns(ctx, "resolved", v, "median")
     return r
 
 
@@ -305,23 +380,22 @@ def k_resolved(ctx: Context) -> Result:
     p, m = prep(ctx), masks(ctx)
     if (why := _no_resolution(p)) is not None:
         return Result.unavailable(why)
-    n = _count(m.resolved_in)
+    n = len(m.resolved_pos)
     return Result(float(n), n=n)
 
 
 @kpi("resolution_rate", label="Resolution rate", category="support", unit="ratio",
-     better="higher", needs=("tickets.resolved_at|tickets.closed_at|tickets.status",),
+     better="higher", needs=NEED_STATE,
      description="Tickets created in the window and resolved by R / tickets created in the window.")
 def k_resolution_rate(ctx: Context) -> Result:
-    p, m = prep(ctx), masks(ctx)
+    m = masks(ctx)
     if m.resolved_by_r is None:
         return Result.unavailable("needs tickets.resolved_at, closed_at or status")
-    n = _count(m.created_in)
+    n = len(m.created_pos)
     if n == 0:
         return Result.unavailable("no tickets created in the window", n=0)
-    hit = m.resolved_by_r.astype("float64")
-    return Result(_count(m.created_in & m.resolved_by_r) / n, n=n,
-                  extra=_breakdowns(p.df, m.created_in, hit, "mean"))
+    hit = m.resolved_by_r[m.created_pos].astype("float64")
+    return Result(float(hit.sum()) / n, n=n, extra=_breakdowns(ctx, "created", hit, "mean"))
 
 
 @kpi("first_contact_resolution_rate", label="First contact resolution", category="support",
@@ -334,24 +408,26 @@ def k_fcr(ctx: Context) -> Result:
         return Result.unavailable(why)
     if "agent_replies" not in p.df.columns:
         return Result.unavailable("needs tickets.agent_replies")
-    replies = _num(p.df, "agent_replies")
-    reopens = _num(p.df, "reopens").fillna(0) if "reopens" in p.df.columns else 0.0
-    base = m.resolved_in & replies.notna()
-    n = _count(base)
+    pos = m.resolved_pos
+    replies = _num(p.df, "agent_replies", pos)
+    reopens = np.nan_to_num(_num(p.df, "reopens", pos), nan=0.0) \
+        if "reopens" in p.df.columns else np.zeros(len(pos))  # missing = not reopened (R26)
+    known = ~np.isnan(replies)
+    n = int(known.sum())
     if n == 0:
         return Result.unavailable("no ticket resolved in the window has a reply count", n=0)
-    one_touch = base & (replies <= 1) & (reopens <= 0)
-    return Result(_count(one_touch) / n, n=n)
+    one_touch = known & (replies <= 1) & (reopens <= 0)  # 0 replies = one touch
+    return Result(float(one_touch.sum()) / n, n=n)
 
 
-def escalated(df: pd.DataFrame) -> pd.Series | None:
-    """Escalation flag (the loader already folds the Tags rule R9 into it)."""
+def escalated(df: pd.DataFrame, pos: np.ndarray) -> np.ndarray | None:
+    """Escalation flag at some rows (the loader folds the Tags rule R9 into it)."""
     if "escalated" in df.columns:
-        return df["escalated"].astype("boolean").fillna(False).astype(bool)
+        return df["escalated"].iloc[pos].astype("boolean").to_numpy(dtype=bool, na_value=False)
     if "tags" in df.columns:  # a frame built without the loader: apply R9 here
-        tags = df["tags"].astype("str").str.lower()
-        return tags.str.contains(r"(?:^|[\s,])escalat(?:ed|ion)(?:$|[\s,])", regex=True) \
-            .fillna(False).astype(bool)
+        tags = df["tags"].iloc[pos].astype("str").str.lower()
+        hit = tags.str.contains(r"(?:^|[\s,])escalat(?:ed|ion)(?:$|[\s,])", regex=True)
+        return hit.to_numpy(dtype=bool, na_value=False)
     return None
 
 
@@ -360,43 +436,42 @@ def escalated(df: pd.DataFrame) -> pd.Series | None:
      description="Tickets created in the window and escalated / tickets created in the window.")
 def k_escalation_rate(ctx: Context) -> Result:
     p, m = prep(ctx), masks(ctx)
-    esc = _shared(ctx, "escalated", p.df, lambda: escalated(p.df))
+    esc = escalated(p.df, m.created_pos)
     if esc is None:
         return Result.unavailable("needs tickets.escalated or tickets.tags")
-    n = _count(m.created_in)
+    n = len(m.created_pos)
     if n == 0:
         return Result.unavailable("no tickets created in the window", n=0)
-    return Result(_count(m.created_in & esc) / n, n=n,
-                  extra=_breakdowns(p.df, m.created_in, esc.astype("float64"), "mean"))
+    hit = esc.astype("float64")
+    return Result(float(hit.sum()) / n, n=n, extra=_breakdowns(ctx, "created", hit, "mean"))
 
 
-def abandoned(ctx: Context) -> pd.Series | None:
-    """R30: flag, or status abandoned, or resolved/closed on or before R with no
-    first response and 0 (or unknown) agent replies. None when nothing of that
-    can be evaluated."""
+def abandoned(ctx: Context, pos: np.ndarray) -> np.ndarray | None:
+    """R30 at some rows: flag, or status abandoned, or resolved/closed on or before R
+    with no first response and 0 (or unknown) agent replies. None when nothing of
+    that can be evaluated."""
     p, m = prep(ctx), masks(ctx)
     df = p.df
-    out = pd.Series(False, index=df.index)
+    out = np.zeros(len(pos), bool)
     known = False
     if "abandoned" in df.columns:
         known = True
-        out |= df["abandoned"].astype("boolean").fillna(False).astype(bool)
+        out |= df["abandoned"].iloc[pos].astype("boolean").to_numpy(dtype=bool, na_value=False)
     if "status" in df.columns:
         known = True
-        out |= (df["status"] == ABANDONED_STATUS).fillna(False).astype(bool)
+        out |= (df["status"].iloc[pos] == ABANDONED_STATUS).to_numpy(dtype=bool, na_value=False)
     has_replies = "agent_replies" in df.columns
     if m.resolved_by_r is not None and (p.has_fr or has_replies):
         known = True
-        replies = _num(df, "agent_replies") if has_replies else None
+        replies = _num(df, "agent_replies", pos) if has_replies else None
         if p.has_fr:
-            silent = p.fr_hours.isna()
-            if "first_response_at" in df.columns:  # a nulled negative duration is not silence
-                silent &= df["first_response_at"].isna()
+            # no response at all: no duration and no stamp (a nulled negative one was a reply)
+            silent = np.isnan(p.fr_hours[pos]) & ~p.fr_stamped[pos]
             if replies is not None:
-                silent &= replies.isna() | (replies == 0)
+                silent &= np.isnan(replies) | (replies == 0)
         else:
             silent = replies == 0
-        out |= m.resolved_by_r & silent.fillna(False).astype(bool)
+        out |= m.resolved_by_r[pos] & silent
     return out if known else None
 
 
@@ -407,14 +482,14 @@ def abandoned(ctx: Context) -> pd.Series | None:
                  "closed by R without any response) / tickets created in the window.")
 def k_abandonment_rate(ctx: Context) -> Result:
     m = masks(ctx)
-    ab = abandoned(ctx)
+    ab = abandoned(ctx, m.created_pos)
     if ab is None:
         return Result.unavailable("needs tickets.abandoned, status, or resolution timestamps "
                                   "with first-response data or agent_replies")
-    n = _count(m.created_in)
+    n = len(m.created_pos)
     if n == 0:
         return Result.unavailable("no tickets created in the window", n=0)
-    return Result(_count(m.created_in & ab) / n, n=n)
+    return Result(float(ab.sum()) / n, n=n)
 
 
 @kpi("hold_hours_avg", label="Hold time (avg hours)", category="support", unit="hours",
@@ -424,9 +499,9 @@ def k_hold(ctx: Context) -> Result:
     p, m = prep(ctx), masks(ctx)
     if "hold_minutes" not in p.df.columns:
         return Result.unavailable("needs tickets.hold_minutes")
-    hold = _num(p.df, "hold_minutes")
-    return _stat((hold.where(hold >= 0) / 60.0)[m.created_in], "mean",
-                 "no ticket created in the window has a hold time")
+    hold = _num(p.df, "hold_minutes", m.created_pos)
+    hold[hold < 0] = np.nan
+    return _stat(hold / 60.0, "mean", "no ticket created in the window has a hold time")
 
 
 @kpi("tickets_per_agent", label="Tickets per agent", category="support", unit="ratio",
@@ -438,21 +513,23 @@ def k_tickets_per_agent(ctx: Context) -> Result:
         return Result.unavailable(why)
     if "agent" not in p.df.columns:
         return Result.unavailable("needs tickets.agent")
-    agents = p.df.loc[m.resolved_in, "agent"].astype("str").str.strip()
-    k = int(agents[agents.notna() & (agents != "")].nunique())
+    k = int(_text(p.df, "agent", m.resolved_pos).nunique())  # blank agents do not count
     if k == 0:
         return Result.unavailable("no ticket resolved in the window names an agent", n=0)
-    return Result(_count(m.resolved_in) / k, n=k)
+    return Result(len(m.resolved_pos) / k, n=k)
 
 
-def satisfied(df: pd.DataFrame) -> pd.Series:
-    """1.0 satisfied, 0.0 not, NaN not rated: 'good' / 'bad', or ≥ 4 on 1–5."""
-    s = df["satisfaction"].astype("str").str.strip().str.lower()
-    num = pd.to_numeric(s, errors="coerce")
-    out = pd.Series(np.nan, index=df.index, dtype="float64")
-    out = out.mask(s == "good", 1.0).mask(s == "bad", 0.0)
-    on_scale = num.between(1, 5)
-    return out.mask(on_scale, (num >= 4).astype("float64"))
+def satisfied(df: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
+    """1.0 satisfied, 0.0 not, NaN not rated: 'good' / 'bad', or ≥ 4 on 1–5
+    (decided once per distinct rating, then spread to the rows)."""
+    codes, uniques = pd.factorize(_text(df, "satisfaction", pos, lower=True))
+    lab = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+    num = pd.to_numeric(lab, errors="coerce")
+    per = pd.Series(np.nan, index=lab.index, dtype="float64")
+    per = per.mask(lab == "good", 1.0).mask(lab == "bad", 0.0)
+    per = per.mask(num.between(1, 5), (num >= 4).astype("float64"))
+    per = np.append(per.to_numpy(dtype="float64"), np.nan)  # code -1 (no rating) → NaN
+    return per[codes]
 
 
 @kpi("ticket_csat", label="Ticket CSAT", category="support", unit="ratio", better="higher",
@@ -465,9 +542,9 @@ def k_ticket_csat(ctx: Context) -> Result:
         return Result.unavailable(why)
     if "satisfaction" not in p.df.columns:
         return Result.unavailable("needs tickets.satisfaction")
-    sat = _shared(ctx, "satisfied", p.df, lambda: satisfied(p.df))
-    r = _stat(sat[m.resolved_in], "mean", "no ticket resolved in the window was rated")
-    r.extra = _breakdowns(p.df, m.resolved_in, sat, "mean")
+    sat = satisfied(p.df, m.resolved_pos)
+    r = _stat(sat, "mean", "no ticket resolved in the window was rated")
+    r.extra = _breakdowns(ctx, "resolved", sat, "mean")
     return r
 
 
@@ -483,45 +560,64 @@ def calendar(ctx: Context) -> BusinessCalendar | None:
     return ctx.shared[key]
 
 
-def business_fr_hours(ctx: Context) -> pd.Series | None:
-    """Business hours to first response: the schedule applied to first_response_at,
-    else the export's own business-minutes column (R8). None when neither exists."""
-    p, cal = prep(ctx), calendar(ctx)
+@dataclass
+class Schedule:
+    """Business hours of the window's rows (NaN elsewhere), full frame length."""
+
+    fr: np.ndarray  # created → first response (schedule, else the export's column)
+    res: np.ndarray | None  # created → resolution (None: no schedule or no timestamps)
+    to_end_of_r: np.ndarray | None  # created → end of R, for items still open (SLA)
+
+
+def schedule(ctx: Context) -> Schedule | None:
+    """Business-hours durations for the rows created or resolved in the window,
+    in one pass over the schedule. None when there is neither a schedule nor an
+    export business-minutes column."""
+    p, m, cal = prep(ctx), masks(ctx), calendar(ctx)
     df = p.df
     has_col = "first_response_business_minutes" in df.columns
     if cal is None and not has_col:
         return None
 
-    def build() -> pd.Series:
-        out = pd.Series(np.nan, index=df.index, dtype="float64")
-        present = pd.Series(False, index=df.index)
-        if cal is not None and "first_response_at" in df.columns:
-            present = df["first_response_at"].notna()
-            out = cal.business_minutes(p.created, pd.to_datetime(df["first_response_at"])) / 60.0
-        if has_col:
-            col = _num(df, "first_response_business_minutes")
-            out = out.where(present, col.where(col >= 0) / 60.0)
-        return out
+    def build() -> Schedule:
+        n = len(df)
+        pos = m.created_pos if m.resolved_pos is None else np.union1d(m.created_pos, m.resolved_pos)
+        fr = np.full(n, np.nan)
+        res = to_end = None
+        if cal is not None:
+            created = pd.Series(p.created[pos].view("datetime64[ns]"))
+            ends: dict[str, pd.Series] = {
+                "end": pd.Series(np.full(len(pos), pd.Timestamp(ctx.window.end_exclusive).value)
+                                 .view("datetime64[ns]"))}
+            if "first_response_at" in df.columns:
+                ends["fr"] = pd.to_datetime(df["first_response_at"].iloc[pos]).reset_index(drop=True)
+            if p.resolved is not None:
+                r = p.resolved[pos]
+                ends["res"] = pd.Series(np.where(r == _NEVER, np.iinfo("int64").min, r)
+                                        .view("datetime64[ns]"))
+            got = dict(zip(ends, cal.business_minutes_many(created, *ends.values())))
+            to_end = np.full(n, np.nan)
+            to_end[pos] = got["end"].to_numpy() / 60.0
+            if "fr" in got:
+                fr[pos] = got["fr"].to_numpy() / 60.0
+            if "res" in got:
+                res = np.full(n, np.nan)
+                res[pos] = got["res"].to_numpy() / 60.0
+        if has_col:  # the help desk's own business minutes where there is no stamp (R8)
+            col = _num(df, "first_response_business_minutes", pos)
+            col[col < 0] = np.nan
+            fr[pos] = np.where(p.fr_stamped[pos] & (cal is not None), fr[pos], col / 60.0)
+        return Schedule(fr, res, to_end)
 
-    return _shared(ctx, f"bfr.{cal!r}", df, build)
-
-
-def business_res_hours(ctx: Context) -> pd.Series | None:
-    p, cal = prep(ctx), calendar(ctx)
-    if cal is None or p.resolved_ts is None:
-        return None
-    return _shared(ctx, f"bres.{cal!r}", p.df,
-                   lambda: cal.business_minutes(p.created, p.resolved_ts) / 60.0)
+    return _window_cached(ctx, f"schedule.{cal!r}", df, build)
 
 
 def _bh_first_response(ctx: Context, how: str) -> Result:
     m = masks(ctx)
-    h = business_fr_hours(ctx)
-    if h is None:
+    sch = schedule(ctx)
+    if sch is None:
         return Result.unavailable(NO_BH)
-    if calendar(ctx) is None and h.notna().sum() == 0:
-        return Result.unavailable(NO_BH)
-    return _stat(h[m.created_in], how, "no ticket created in the window was answered")
+    return _stat(sch.fr[m.created_pos], how, "no ticket created in the window was answered")
 
 
 def _bh_resolution(ctx: Context, how: str) -> Result:
@@ -530,8 +626,7 @@ def _bh_resolution(ctx: Context, how: str) -> Result:
         return Result.unavailable(NO_BH)
     if (why := _no_resolution(p)) is not None:
         return Result.unavailable(why)
-    h = business_res_hours(ctx)
-    return _stat(h[m.resolved_in], how, "no ticket was resolved in the window")
+    return _stat(schedule(ctx).res[m.resolved_pos], how, "no ticket was resolved in the window")
 
 
 _BH_FR_NEEDS = ("tickets.first_response_at|tickets.first_response_business_minutes",)
@@ -569,8 +664,12 @@ def k_bres_median(ctx: Context) -> Result:
 SLA_KEYS = ("first_response_hours", "resolution_hours")
 
 
+def _cfg_err(key: str, message: str) -> ConfigError:
+    return ConfigError(f"{key}: {message}", [Issue("bad-config", message, level="error", key=key)])
+
+
 def sla_targets(ctx: Context) -> dict[str, dict[str, float]] | None:
-    """`support.sla` → {priority: {first_response_hours, resolution_hours}}."""
+    """`support.sla` → {priority (lower-case): {first_response_hours, resolution_hours}}."""
     cfg = (ctx.config.get("support") or {}).get("sla")
     if cfg is None:
         return None
@@ -598,10 +697,6 @@ def sla_targets(ctx: Context) -> dict[str, dict[str, float]] | None:
     return out
 
 
-def _cfg_err(key: str, message: str) -> ConfigError:
-    return ConfigError(f"{key}: {message}", [Issue("bad-config", message, level="error", key=key)])
-
-
 @kpi("sla_breach_rate", label="SLA breach rate", category="support", unit="ratio",
      better="lower", needs=("tickets.priority",),
      description="Tickets created in the window with an SLA target for their priority whose "
@@ -617,96 +712,103 @@ def k_sla_breach_rate(ctx: Context) -> Result:
     if "priority" not in df.columns:
         return Result.unavailable("needs tickets.priority")
     cal = calendar(ctx)
-    prio = df["priority"].astype("str").str.strip().str.lower()
-    base = m.created_in & prio.notna()
-    idx = base[base].index
-    pr = prio[idx]
-    fr_t = pr.map({k: v.get("first_response_hours", np.nan) for k, v in targets.items()}) \
-        .astype("float64")
-    res_t = pr.map({k: v.get("resolution_hours", np.nan) for k, v in targets.items()}) \
-        .astype("float64")
+    pos = m.created_pos
+    prio = _text(df, "priority", pos, lower=True)
+    fr_t = prio.map({k: v.get("first_response_hours", np.nan) for k, v in targets.items()}) \
+        .to_numpy(dtype="float64", na_value=np.nan)
+    res_t = prio.map({k: v.get("resolution_hours", np.nan) for k, v in targets.items()}) \
+        .to_numpy(dtype="float64", na_value=np.nan)
     if not p.has_fr:
-        fr_t[:] = np.nan
-    if p.resolved_ts is None:
-        res_t[:] = np.nan
-    created = p.created[idx]
-    cutoff = pd.Series(ctx.window.end_exclusive, index=idx)
-    # an item still open at the end of R: its clock runs to the end of R
-    if cal is None:
-        open_clock = _hours(cutoff, created)
-        fr_h, res_h = p.fr_hours[idx], p.res_hours[idx]
+        fr_t = np.full(len(pos), np.nan)
+    if p.resolved is None:
+        res_t = np.full(len(pos), np.nan)
+    if cal is None:  # calendar hours; an open item's clock runs to the end of R
+        end_r = pd.Timestamp(ctx.window.end_exclusive).value
+        open_clock = (end_r - p.created[pos]) / _NS_PER_HOUR
+        fr_h, res_h = p.fr_hours[pos], p.res_hours[pos]
     else:
-        open_clock = cal.business_minutes(created, cutoff) / 60.0
-        bfr = business_fr_hours(ctx)
-        fr_h = bfr[idx] if bfr is not None else pd.Series(np.nan, index=idx)
-        bres = business_res_hours(ctx)
-        res_h = bres[idx] if bres is not None else pd.Series(np.nan, index=idx)
-    answered = p.fr_hours[idx].notna() | fr_h.notna()
-    if "first_response_at" in df.columns:  # a nulled (negative) duration was still answered
-        answered |= df.loc[idx, "first_response_at"].notna()
-    resolved = p.resolved_ts[idx].notna() if p.resolved_ts is not None else \
-        pd.Series(False, index=idx)
-    # a target is judged only where its duration is known (or the item is still open)
-    fr_eval = fr_t[idx].notna() & (~answered | fr_h.notna())
-    res_eval = res_t[idx].notna() & (~resolved | res_h.notna())
-    fr_breach = fr_eval & ((answered & (fr_h > fr_t[idx])) | (~answered & (open_clock > fr_t[idx])))
-    res_breach = res_eval & ((resolved & (res_h > res_t[idx]))
-                             | (~resolved & (open_clock > res_t[idx])))
+        sch = schedule(ctx)
+        open_clock = sch.to_end_of_r[pos]
+        fr_h = sch.fr[pos]
+        res_h = sch.res[pos] if sch.res is not None else np.full(len(pos), np.nan)
+    answered = ~np.isnan(p.fr_hours[pos]) | ~np.isnan(fr_h) | p.fr_stamped[pos]
+    resolved = p.resolved[pos] != _NEVER if p.resolved is not None else np.zeros(len(pos), bool)
+    # a target is judged where its duration is known, or the item is still open
+    fr_eval = ~np.isnan(fr_t) & (~answered | ~np.isnan(fr_h))
+    res_eval = ~np.isnan(res_t) & (~resolved | ~np.isnan(res_h))
+    with np.errstate(invalid="ignore"):
+        fr_breach = fr_eval & np.where(answered, fr_h > fr_t, open_clock > fr_t)
+        res_breach = res_eval & np.where(resolved, res_h > res_t, open_clock > res_t)
     judged = fr_eval | res_eval
-    idx = judged[judged].index
-    n = len(idx)
+    n = int(judged.sum())
     if n == 0:
         return Result.unavailable("no ticket created in the window has an SLA target", n=0)
-    fr_breach = fr_breach[idx].fillna(False).astype(bool)
-    res_breach = res_breach[idx].fillna(False).astype(bool)
-    breach = fr_breach | res_breach
+    breach = (fr_breach | res_breach)[judged]
+    by_prio = pd.Series(breach.astype("float64")).groupby(prio[judged].to_numpy(), sort=True).mean()
     extra = {
         "first_response_breaches": int(fr_breach.sum()),
         "resolution_breaches": int(res_breach.sum()),
         "hours": "business" if cal is not None else "calendar",
-        "by_priority": {str(k): float(v) for k, v in
-                        breach.astype("float64").groupby(pr[idx], sort=True).mean().items()},
+        "by_priority": {str(k): float(v) for k, v in by_prio.items()},
     }
-    return Result(_count(breach) / n, n=n, extra=extra)
+    return Result(float(breach.sum()) / n, n=n, extra=extra)
 
 
 # ---------------------------------------------------------------------------
 # per-account metrics (health inputs)
 
 
-def _linked(ctx: Context) -> tuple[Prep, Masks, pd.Series] | None:
-    p = prep(ctx)
-    if "account_id" not in p.df.columns:
-        return None
-    return p, masks(ctx), p.df["account_id"]
+def _account_codes(ctx: Context, which: str) -> tuple[np.ndarray, pd.Index]:
+    """Account of each of the window's `which` rows as a code into an index of
+    accounts (-1 = orphan). With an accounts dataset the index is every account
+    (so counts give 0 to accounts without tickets), else the ids seen."""
+    df = prep(ctx).df
+
+    def build() -> tuple[np.ndarray, pd.Index]:
+        ids = df["account_id"].iloc[_positions(ctx, which)].reset_index(drop=True)
+        accounts = ctx.frames.get("accounts")
+        if accounts is not None and "account_id" in accounts.columns:
+            index = _shared(ctx, "account_index", accounts, lambda: pd.Index(
+                accounts["account_id"].dropna().unique(), name="account_id").sort_values())
+            # look up each distinct id once, not each row
+            sub, uniq = pd.factorize(ids)
+            where = index.get_indexer(pd.Index(uniq))
+            if (where < 0).any():  # ids not in the accounts frame (no linking): keep them too
+                index = index.append(pd.Index(uniq[where < 0], name="account_id"))
+                where = index.get_indexer(pd.Index(uniq))
+            codes = np.where(sub >= 0, np.append(where, -1)[sub], -1)
+        else:
+            codes, uniq = pd.factorize(ids, sort=True)
+            index = pd.Index(uniq, name="account_id")
+        return np.asarray(codes, dtype="int64"), index
+
+    return _window_cached(ctx, f"accounts.{which}", df, build)
 
 
-def _per_account_count(ctx: Context, mask: pd.Series, name: str) -> pd.Series:
-    """Count per account; every known account without a row gets 0 (not missing)."""
-    p = prep(ctx)
-    acc_col = p.df["account_id"]
-    keep = mask & acc_col.notna()
-    counts = acc_col[keep].value_counts().astype("float64")
-    accounts = ctx.frames.get("accounts")
-    if accounts is not None and "account_id" in accounts.columns:
-        ids = pd.Index(accounts["account_id"].dropna().unique()).union(counts.index)
-        counts = counts.reindex(ids, fill_value=0.0)
-    counts.index.name = "account_id"
-    return counts.rename(name).astype("float64")
+def _per_account_count(ctx: Context, which: str, name: str, mask: np.ndarray | None = None) -> pd.Series:
+    """Count per account over the window's `which` rows (optionally masked)."""
+    codes, index = _account_codes(ctx, which)
+    if mask is not None:
+        codes = codes[mask]
+    counts = np.bincount(codes[codes >= 0], minlength=len(index)).astype("float64")
+    return pd.Series(counts, index=index, name=name, dtype="float64")
 
 
-def _per_account_mean(ctx: Context, values: pd.Series, mask: pd.Series, name: str) -> pd.Series:
-    acc_col = prep(ctx).df["account_id"]
-    keep = mask & acc_col.notna() & values.notna()
-    s = values[keep].groupby(acc_col[keep]).mean().astype("float64")
-    s.index.name = "account_id"
-    return s.rename(name)
+def _per_account_mean(ctx: Context, which: str, values: np.ndarray, name: str) -> pd.Series:
+    """Mean per account over the window's `which` rows with a value; accounts
+    without one are absent (missing, not 0)."""
+    codes, index = _account_codes(ctx, which)
+    keep = (codes >= 0) & ~np.isnan(values)
+    tot = np.bincount(codes[keep], weights=values[keep], minlength=len(index))
+    cnt = np.bincount(codes[keep], minlength=len(index))
+    has = cnt > 0
+    return pd.Series(tot[has] / cnt[has], index=index[has], name=name, dtype="float64")
 
 
 @account_metric("tickets", description="Tickets created in the window", unit="count",
                 better="lower", needs=("tickets.account_id",))
 def a_tickets(ctx: Context) -> pd.Series:
-    return _per_account_count(ctx, masks(ctx).created_in, "tickets")
+    return _per_account_count(ctx, "created", "tickets")
 
 
 @account_metric("urgent_tickets", description="Tickets created in the window with a priority "
@@ -714,21 +816,20 @@ def a_tickets(ctx: Context) -> pd.Series:
                 needs=("tickets.account_id", "tickets.priority"))
 def a_urgent_tickets(ctx: Context) -> pd.Series:
     p, m = prep(ctx), masks(ctx)
-    urgent = (ctx.config.get("support") or {}).get("urgent_priorities") or []
-    urgent = [str(u).strip().lower() for u in urgent]
-    is_urgent = p.df["priority"].astype("str").str.strip().str.lower().isin(urgent)
-    return _per_account_count(ctx, m.created_in & is_urgent.fillna(False).astype(bool),
-                              "urgent_tickets")
+    urgent = [str(u).strip().lower() for u in
+              (ctx.config.get("support") or {}).get("urgent_priorities") or []]
+    is_urgent = _text(p.df, "priority", m.created_pos, lower=True).isin(urgent)
+    return _per_account_count(ctx, "created", "urgent_tickets",
+                              is_urgent.to_numpy(dtype=bool, na_value=False))
 
 
 @account_metric("open_tickets", description="Tickets open at the end of R", unit="count",
-                better="lower",
-                needs=("tickets.account_id", "tickets.resolved_at|tickets.closed_at|tickets.status"))
+                better="lower", needs=("tickets.account_id",) + NEED_STATE)
 def a_open_tickets(ctx: Context) -> pd.Series | None:
     m = masks(ctx)
     if m.resolved_by_r is None:
         return None
-    return _per_account_count(ctx, m.created_by_r & ~m.resolved_by_r, "open_tickets")
+    return _per_account_count(ctx, "open", "open_tickets")
 
 
 @account_metric("first_response_hours", description="Mean hours to first response, tickets "
@@ -736,7 +837,7 @@ def a_open_tickets(ctx: Context) -> pd.Series | None:
                 needs=("tickets.account_id",) + NEED_FR)
 def a_first_response_hours(ctx: Context) -> pd.Series:
     p, m = prep(ctx), masks(ctx)
-    return _per_account_mean(ctx, p.fr_hours, m.created_in, "first_response_hours")
+    return _per_account_mean(ctx, "created", p.fr_hours[m.created_pos], "first_response_hours")
 
 
 @account_metric("resolution_hours", description="Mean hours to resolution, tickets resolved "
@@ -744,9 +845,9 @@ def a_first_response_hours(ctx: Context) -> pd.Series:
                 needs=("tickets.account_id",) + NEED_RES)
 def a_resolution_hours(ctx: Context) -> pd.Series | None:
     p, m = prep(ctx), masks(ctx)
-    if m.resolved_in is None:
+    if m.resolved_pos is None:
         return None
-    return _per_account_mean(ctx, p.res_hours, m.resolved_in, "resolution_hours")
+    return _per_account_mean(ctx, "resolved", p.res_hours[m.resolved_pos], "resolution_hours")
 
 
 @account_metric("escalated_tickets", description="Escalated tickets created in the window",
@@ -754,10 +855,10 @@ def a_resolution_hours(ctx: Context) -> pd.Series | None:
                 needs=("tickets.account_id", "tickets.escalated|tickets.tags"))
 def a_escalated_tickets(ctx: Context) -> pd.Series | None:
     p, m = prep(ctx), masks(ctx)
-    esc = _shared(ctx, "escalated", p.df, lambda: escalated(p.df))
+    esc = escalated(p.df, m.created_pos)
     if esc is None:
         return None
-    return _per_account_count(ctx, m.created_in & esc, "escalated_tickets")
+    return _per_account_count(ctx, "created", "escalated_tickets", esc)
 
 
 @account_metric("ticket_csat", description="Satisfied / rated, tickets resolved in the window",
@@ -765,10 +866,9 @@ def a_escalated_tickets(ctx: Context) -> pd.Series | None:
                 needs=("tickets.account_id", "tickets.satisfaction") + NEED_RES)
 def a_ticket_csat(ctx: Context) -> pd.Series | None:
     p, m = prep(ctx), masks(ctx)
-    if m.resolved_in is None:
+    if m.resolved_pos is None:
         return None
-    sat = _shared(ctx, "satisfied", p.df, lambda: satisfied(p.df))
-    return _per_account_mean(ctx, sat, m.resolved_in, "ticket_csat")
+    return _per_account_mean(ctx, "resolved", satisfied(p.df, m.resolved_pos), "ticket_csat")
 
 
 @account_metric("tickets_per_seat", description="Tickets created in the window / seats",
@@ -781,5 +881,5 @@ def a_tickets_per_seat(ctx: Context) -> pd.Series | None:
                       index=pd.Index(acc["account_id"], name="account_id"))
     seats = seats[seats > 0]
     seats = seats[~seats.index.duplicated()]
-    counts = _per_account_count(ctx, masks(ctx).created_in, "tickets").reindex(seats.index)
+    counts = _per_account_count(ctx, "created", "tickets").reindex(seats.index)
     return (counts.fillna(0.0) / seats).rename("tickets_per_seat").astype("float64")
