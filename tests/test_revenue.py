@@ -7,6 +7,8 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cs_metrics.bundle import Bundle, Dataset
 from cs_metrics.config import default_config
@@ -33,9 +35,19 @@ def billing(rows: list[dict]) -> pd.DataFrame:
 
 
 def ctx_for(frames: dict, window: Window, flags=(), config=None, shared=None) -> Context:
-    bundle = Bundle({name: Dataset(name, f, meta={"amount_flags": list(flags)} if name == "billing" else {})
-                     for name, f in frames.items()})
-    return Context(bundle, config or default_config(), window, dict(frames), shared={} if shared is None else shared)
+    bundle = Bundle(
+        {
+            name: Dataset(name, f, meta={"amount_flags": list(flags)} if name == "billing" else {})
+            for name, f in frames.items()
+        }
+    )
+    return Context(
+        bundle,
+        config or default_config(),
+        window,
+        dict(frames),
+        shared={} if shared is None else shared,
+    )
 
 
 def month(as_of: str) -> Window:
@@ -84,8 +96,12 @@ def test_terms(start, end, interval, months):
 
 def test_week_and_day_intervals_unrounded():
     # weekly: months = 7 / 30.4375; daily: 1 / 30.4375 (R19, no rounding)
-    n = norm([sub("A", 10, "2026-01-01", "2026-01-08", interval="weekly"),
-              sub("B", 2, "2026-01-01", "2026-01-02", interval="day")])
+    n = norm(
+        [
+            sub("A", 10, "2026-01-01", "2026-01-08", interval="weekly"),
+            sub("B", 2, "2026-01-01", "2026-01-02", interval="day"),
+        ]
+    )
     assert n.loc[0, "monthly"] == pytest.approx(10 * 30.4375 / 7)
     assert n.loc[1, "monthly"] == pytest.approx(2 * 30.4375)
 
@@ -95,10 +111,25 @@ def test_week_and_day_intervals_unrounded():
     [
         ("2026-01-01", "2026-01-31", "2026-02-01", 1),  # Jan 1 – Jan 31 inclusive → +1 day, 1 month
         ("2026-01-01", "2026-02-01", "2026-02-01", 1),  # Jan 1 – Feb 1 exclusive, unchanged
-        ("2026-01-31", "2026-02-27", "2026-02-28", 1),  # 31 Jan + 1 month = 28 Feb (clipped), − 1 day
-        ("2026-01-31", "2026-02-28", "2026-02-28", 1),  # exclusive: already start + 1 month (28 d → 1)
+        (
+            "2026-01-31",
+            "2026-02-27",
+            "2026-02-28",
+            1,
+        ),  # 31 Jan + 1 month = 28 Feb (clipped), − 1 day
+        (
+            "2026-01-31",
+            "2026-02-28",
+            "2026-02-28",
+            1,
+        ),  # exclusive: already start + 1 month (28 d → 1)
         ("2026-03-15", "2027-03-14", "2027-03-15", 12),  # k = 12: 365 d / 30.4375 = 11.99 → 12
-        ("2026-01-01", "2026-01-20", "2026-01-20", 1),  # not whole months: unchanged; 19 d → 1 (min)
+        (
+            "2026-01-01",
+            "2026-01-20",
+            "2026-01-20",
+            1,
+        ),  # not whole months: unchanged; 19 d → 1 (min)
     ],
 )
 def test_inclusive_ends(start, end, expected_end, months):
@@ -125,11 +156,16 @@ def test_quantity_and_tax_flags():
 
 def test_monthly_flag_means_already_monthly():
     # An `mrr` column on a yearly subscription is already monthly: not divided by 12.
-    n = norm([{"account_id": "A", "amount": 50.0, "period_start": "2026-01-01", "interval": "year"}], {"monthly"})
+    n = norm(
+        [{"account_id": "A", "amount": 50.0, "period_start": "2026-01-01", "interval": "year"}],
+        {"monthly"},
+    )
     assert n.loc[0, "monthly"] == pytest.approx(50)
 
 
-@pytest.mark.parametrize("status", ["void", "Voided", "draft", "deleted", "refunded", "trial", "trialing"])
+@pytest.mark.parametrize(
+    "status", ["void", "Voided", "draft", "deleted", "refunded", "trial", "trialing"]
+)
 def test_not_recurring_statuses(status):
     n = norm([sub("A", 100, "2026-01-01", "2026-02-01", status=status)])
     assert not n.loc[0, "recurring"] and n.loc[0, "monthly"] == 0
@@ -151,22 +187,32 @@ def test_end_not_after_start_is_not_recurring():
 
 
 def test_void_flag_only_for_void_draft_deleted():
-    n = norm([sub("A", 1, "2026-01-01", "2026-02-01", status=s) for s in ("void", "draft", "deleted", "refunded")])
+    n = norm(
+        [
+            sub("A", 1, "2026-01-01", "2026-02-01", status=s)
+            for s in ("void", "draft", "deleted", "refunded")
+        ]
+    )
     assert n["void"].tolist() == [True, True, True, False]
 
 
 def test_currency_conversion_and_unknown_code():
     cfg = default_config()
     cfg["currency"] = {"base": "USD", "rates": {"eur": 1.08}}  # lower-case key is fine (R23)
-    rows = [sub("A", 100, "2026-01-01", "2026-02-01", currency="EUR"),
-            sub("B", 100, "2026-01-01", "2026-02-01", currency="USD"),
-            sub("C", 100, "2026-01-01", "2026-02-01", currency=None)]  # blank → base
+    rows = [
+        sub("A", 100, "2026-01-01", "2026-02-01", currency="EUR"),
+        sub("B", 100, "2026-01-01", "2026-02-01", currency="USD"),
+        sub("C", 100, "2026-01-01", "2026-02-01", currency=None),
+    ]  # blank → base
     n = norm(rows, config=cfg)
     assert n["monthly"].tolist() == pytest.approx([108.0, 100.0, 100.0])
     with pytest.raises(InputError) as e:
         norm([sub("A", 100, "2026-01-01", "2026-02-01", currency="GBP")], config=cfg)
     assert "GBP" in str(e.value) and "currency.rates.GBP" in str(e.value)
-    assert e.value.issues[0].code == "unknown-currency" and e.value.issues[0].key == "currency.rates.GBP"
+    assert (
+        e.value.issues[0].code == "unknown-currency"
+        and e.value.issues[0].key == "currency.rates.GBP"
+    )
 
 
 def test_no_currency_column_is_base():
@@ -175,19 +221,36 @@ def test_no_currency_column_is_base():
 
 def test_subscription_rows():
     # R19: start, no end, no issue date → active from start until ended_at, or forever.
-    b = billing([
-        {"account_id": "A", "amount": 1200.0, "period_start": "2026-01-10", "interval": "annual", "ended_at": None},
-        {"account_id": "B", "amount": 50.0, "period_start": "2026-01-10", "interval": "month",
-         "ended_at": "2026-03-05"},
-    ])
+    b = billing(
+        [
+            {
+                "account_id": "A",
+                "amount": 1200.0,
+                "period_start": "2026-01-10",
+                "interval": "annual",
+                "ended_at": None,
+            },
+            {
+                "account_id": "B",
+                "amount": 50.0,
+                "period_start": "2026-01-10",
+                "interval": "month",
+                "ended_at": "2026-03-05",
+            },
+        ]
+    )
     c = ctx_for({"billing": b}, month("2026-06-30"))
-    m = rv.mrr_at_days(c, [T("2026-01-09"), T("2026-01-10"), T("2026-03-04"), T("2026-03-05"), T("2030-01-01")])
+    m = rv.mrr_at_days(
+        c, [T("2026-01-09"), T("2026-01-10"), T("2026-03-04"), T("2026-03-05"), T("2030-01-01")]
+    )
     assert m.loc["A"].tolist() == pytest.approx([0, 100, 100, 100, 100])  # 1200 / 12, open-ended
     assert m.loc["B"].tolist() == pytest.approx([0, 50, 50, 0, 0])  # ends (exclusive) on 5 Mar
 
 
 def test_invoice_with_interval_but_no_period_starts_at_issue():
-    b = billing([{"account_id": "A", "amount": 300.0, "issued_at": "2026-01-31", "interval": "quarter"}])
+    b = billing(
+        [{"account_id": "A", "amount": 300.0, "issued_at": "2026-01-31", "interval": "quarter"}]
+    )
     n = rv.normalise_billing(b, set(), default_config())
     # 31 Jan + 3 months = 30 Apr (clipped); monthly 300 / 3 = 100
     assert n.loc[0, "start"] == T("2026-01-31") and n.loc[0, "end"] == T("2026-04-30")
@@ -197,7 +260,11 @@ def test_invoice_with_interval_but_no_period_starts_at_issue():
 def test_add_months_clips():
     d = np.array(["2026-01-31", "2024-01-31", "2026-03-31", "NaT"], dtype="datetime64[D]")
     out = rv.add_months(d, np.array([1, 1, -1, 1]))
-    assert list(out[:3]) == [np.datetime64("2026-02-28"), np.datetime64("2024-02-29"), np.datetime64("2026-02-28")]
+    assert list(out[:3]) == [
+        np.datetime64("2026-02-28"),
+        np.datetime64("2024-02-29"),
+        np.datetime64("2026-02-28"),
+    ]
     assert np.isnat(out[3])
 
 
@@ -205,8 +272,13 @@ def test_add_months_clips():
 
 
 def test_mrr_on_boundaries_and_missing_accounts():
-    b = billing([sub("A", 100, "2026-03-01", "2026-04-01"), sub("A", 30, "2026-03-15", "2026-04-15"),
-                 sub("B", 10, "2026-01-01", "2026-01-31", kind="one_time")])
+    b = billing(
+        [
+            sub("A", 100, "2026-03-01", "2026-04-01"),
+            sub("A", 30, "2026-03-15", "2026-04-15"),
+            sub("B", 10, "2026-01-01", "2026-01-31", kind="one_time"),
+        ]
+    )
     c = ctx_for({"billing": b}, month("2026-03-31"))
     assert rv.mrr_on(c, T("2026-02-28")).to_dict() == {"A": 0.0, "B": 0.0}
     assert rv.mrr_on(c, T("2026-03-01"))["A"] == 100  # start inclusive
@@ -217,8 +289,13 @@ def test_mrr_on_boundaries_and_missing_accounts():
 
 def test_float_drift_snaps_to_zero():
     # 0.1 + 0.2 − 0.1 − 0.2 is 2.8e-17 in floats; must be exactly "not paying".
-    b = billing([sub("A", 0.1, "2026-01-01", "2026-02-01"), sub("A", 0.2, "2026-01-01", "2026-02-01"),
-                 sub("A", 0.7, "2026-01-15", "2026-02-01")])
+    b = billing(
+        [
+            sub("A", 0.1, "2026-01-01", "2026-02-01"),
+            sub("A", 0.2, "2026-01-01", "2026-02-01"),
+            sub("A", 0.7, "2026-01-15", "2026-02-01"),
+        ]
+    )
     c = ctx_for({"billing": b}, month("2026-02-28"))
     assert rv.mrr_on(c, T("2026-02-10"))["A"] == 0.0
     assert value(c, "paying_accounts").value == 0
@@ -230,15 +307,24 @@ def test_empty_billing():
     assert value(c, "mrr").value == 0 and value(c, "paying_accounts").value == 0
     assert value(c, "arpa").value is None and value(c, "arpa").unavailable_reason
     assert value(c, "new_mrr").value == 0
-    for k in ("logo_churn_rate", "customer_retention_rate", "gross_revenue_churn_rate", "nrr", "grr", "quick_ratio"):
+    for k in (
+        "logo_churn_rate",
+        "customer_retention_rate",
+        "gross_revenue_churn_rate",
+        "nrr",
+        "grr",
+        "quick_ratio",
+    ):
         r = value(c, k)
         assert r.value is None and r.unavailable_reason, k
     assert rv.mrr_at_days(c, [T("2026-01-01")]).shape == (0, 1)
 
 
 def test_single_row():
-    c = ctx_for({"billing": billing([sub("A", 120, "2026-03-01", "2027-03-01", interval="year")])},
-                month("2026-03-20"))
+    c = ctx_for(
+        {"billing": billing([sub("A", 120, "2026-03-01", "2027-03-01", interval="year")])},
+        month("2026-03-20"),
+    )
     # 120 / 12 = 10 MRR, one payer, new this month
     assert value(c, "mrr").value == pytest.approx(10)
     assert value(c, "arr").value == pytest.approx(120)
@@ -253,12 +339,16 @@ def test_single_row():
 def chartmogul_frame() -> pd.DataFrame:
     """ChartMogul's example: start MRR $100 on 31 Jan; in February A (10) churns,
     B 40 → 30 (contraction 10), C 30 → 40 (expansion 10), D 20 unchanged."""
-    return billing([
-        sub("A", 10, "2026-01-01", "2026-02-10"),
-        sub("B", 40, "2026-01-01", "2026-02-01"), sub("B", 30, "2026-02-01", "2026-04-01"),
-        sub("C", 30, "2026-01-01", "2026-02-01"), sub("C", 40, "2026-02-01", "2026-04-01"),
-        sub("D", 20, "2026-01-01", "2026-04-01"),
-    ])
+    return billing(
+        [
+            sub("A", 10, "2026-01-01", "2026-02-10"),
+            sub("B", 40, "2026-01-01", "2026-02-01"),
+            sub("B", 30, "2026-02-01", "2026-04-01"),
+            sub("C", 30, "2026-01-01", "2026-02-01"),
+            sub("C", 40, "2026-02-01", "2026-04-01"),
+            sub("D", 20, "2026-01-01", "2026-04-01"),
+        ]
+    )
 
 
 def test_chartmogul_gross_revenue_churn_example():
@@ -282,13 +372,19 @@ def test_chartmogul_gross_revenue_churn_example():
 
 
 def test_new_vs_reactivation():
-    b = billing([
-        sub("OLD", 50, "2025-10-01", "2025-12-01"),  # paid at Oct and Nov month-ends, gone on 31 Dec
-        sub("OLD", 70, "2026-02-10", "2026-04-01"),  # comes back in Feb → reactivation
-        sub("NEW", 30, "2026-02-03", "2026-04-01"),  # first time ever → new
-        sub("BLIP", 99, "2025-12-05", "2025-12-20"),  # paid only mid-December, never at a month-end
-        sub("BLIP", 20, "2026-02-05", "2026-04-01"),  # so R22 calls its return "new"
-    ])
+    b = billing(
+        [
+            sub(
+                "OLD", 50, "2025-10-01", "2025-12-01"
+            ),  # paid at Oct and Nov month-ends, gone on 31 Dec
+            sub("OLD", 70, "2026-02-10", "2026-04-01"),  # comes back in Feb → reactivation
+            sub("NEW", 30, "2026-02-03", "2026-04-01"),  # first time ever → new
+            sub(
+                "BLIP", 99, "2025-12-05", "2025-12-20"
+            ),  # paid only mid-December, never at a month-end
+            sub("BLIP", 20, "2026-02-05", "2026-04-01"),  # so R22 calls its return "new"
+        ]
+    )
     c = ctx_for({"billing": b}, month("2026-02-28"))
     assert value(c, "new_mrr").value == pytest.approx(50)  # 30 + 20
     assert value(c, "new_mrr").n == 2
@@ -297,13 +393,17 @@ def test_new_vs_reactivation():
 
 def test_quarter_sums_month_end_steps():
     # Q1 2026 to 15 Mar: steps 31 Dec → 31 Jan → 28 Feb → 15 Mar.
-    b = billing([
-        sub("A", 100, "2025-12-01", "2026-01-15"),  # churns in Jan: churn 100
-        sub("A", 60, "2026-02-01", "2026-04-01"),  # returns in Feb: reactivation 60
-        sub("B", 10, "2026-01-10", "2026-02-01"),  # joins & leaves between steps: new 10, churn 10
-        sub("B", 10, "2026-02-01", "2026-03-01"),
-        sub("C", 40, "2026-01-05", "2026-02-15"),  # new 40 at 31 Jan, 0 on 28 Feb: churn 40
-    ])
+    b = billing(
+        [
+            sub("A", 100, "2025-12-01", "2026-01-15"),  # churns in Jan: churn 100
+            sub("A", 60, "2026-02-01", "2026-04-01"),  # returns in Feb: reactivation 60
+            sub(
+                "B", 10, "2026-01-10", "2026-02-01"
+            ),  # joins & leaves between steps: new 10, churn 10
+            sub("B", 10, "2026-02-01", "2026-03-01"),
+            sub("C", 40, "2026-01-05", "2026-02-15"),  # new 40 at 31 Jan, 0 on 28 Feb: churn 40
+        ]
+    )
     c = ctx_for({"billing": b}, windows(T("2026-03-15"), "quarter")[0])
     # B: 31 Jan 10 (new), 28 Feb 10 (same), 15 Mar 0 (churn 10)
     assert value(c, "new_mrr").value == pytest.approx(50)
@@ -317,11 +417,15 @@ def test_quarter_sums_month_end_steps():
 
 def test_nd_period_one_step():
     # 30d ending 15 Mar: window 14 Feb – 15 Mar, day before = 13 Feb; one step 13 Feb → 15 Mar.
-    b = billing([
-        sub("A", 100, "2026-01-01", "2026-02-20"), sub("A", 100, "2026-02-25", "2026-04-01"),  # gap inside W
-        sub("B", 10, "2026-02-20", "2026-02-25"),  # joins and leaves inside W: no movement
-        sub("C", 5, "2026-01-01", "2026-04-01"), sub("C", 5, "2026-02-28", "2026-04-01"),  # 5 → 10
-    ])
+    b = billing(
+        [
+            sub("A", 100, "2026-01-01", "2026-02-20"),
+            sub("A", 100, "2026-02-25", "2026-04-01"),  # gap inside W
+            sub("B", 10, "2026-02-20", "2026-02-25"),  # joins and leaves inside W: no movement
+            sub("C", 5, "2026-01-01", "2026-04-01"),
+            sub("C", 5, "2026-02-28", "2026-04-01"),  # 5 → 10
+        ]
+    )
     c = ctx_for({"billing": b}, windows(T("2026-03-15"), "30d")[0])
     assert c.window.start == T("2026-02-14")
     # A: 100 → 100 (gap inside W ignored); B: 0 → 0; C: 5 → 10 expansion
@@ -332,7 +436,9 @@ def test_nd_period_one_step():
 
 
 def test_join_and_leave_inside_w_not_in_logo_churn():
-    b = billing([sub("A", 10, "2026-01-01", "2026-04-01"), sub("B", 10, "2026-03-05", "2026-03-10")])
+    b = billing(
+        [sub("A", 10, "2026-01-01", "2026-04-01"), sub("B", 10, "2026-03-05", "2026-03-10")]
+    )
     c = ctx_for({"billing": b}, month("2026-03-31"))
     r = value(c, "logo_churn_rate")
     assert r.value == 0 and r.n == 1
@@ -340,8 +446,12 @@ def test_join_and_leave_inside_w_not_in_logo_churn():
 
 def test_window_boundaries_start_is_day_before():
     # R21: MRR at the start of March = MRR on 28 Feb, not on 1 Mar.
-    b = billing([sub("A", 100, "2026-01-01", "2026-03-01"),  # ends on 1 Mar (exclusive): paid 28 Feb
-                 sub("B", 50, "2026-03-01", "2026-04-01")])  # starts on W's first day
+    b = billing(
+        [
+            sub("A", 100, "2026-01-01", "2026-03-01"),  # ends on 1 Mar (exclusive): paid 28 Feb
+            sub("B", 50, "2026-03-01", "2026-04-01"),
+        ]
+    )  # starts on W's first day
     c = ctx_for({"billing": b}, month("2026-03-31"))
     assert value(c, "logo_churn_rate").value == 1.0  # A paid on 28 Feb, not on 31 Mar
     assert value(c, "churned_mrr").value == 100
@@ -349,7 +459,9 @@ def test_window_boundaries_start_is_day_before():
     assert value(c, "nrr").value == 0.0
     # last day of W: a row starting on R counts, ending on R does not
     # (5 Jan – 31 Mar is not one day short of whole months, so 31 Mar stays exclusive)
-    b2 = billing([sub("A", 100, "2026-01-05", "2026-03-31"), sub("B", 7, "2026-03-31", "2026-04-30")])
+    b2 = billing(
+        [sub("A", 100, "2026-01-05", "2026-03-31"), sub("B", 7, "2026-03-31", "2026-04-30")]
+    )
     c2 = ctx_for({"billing": b2}, month("2026-03-31"))
     assert value(c2, "mrr").value == 7
 
@@ -357,7 +469,9 @@ def test_window_boundaries_start_is_day_before():
 def test_previous_window_uses_its_own_last_day():
     # R14: P = February, R = 28 Feb.
     W, P = windows(T("2026-03-10"), "month")
-    b = billing([sub("A", 100, "2026-01-01", "2026-03-05"), sub("B", 40, "2026-02-10", "2026-05-01")])
+    b = billing(
+        [sub("A", 100, "2026-01-01", "2026-03-05"), sub("B", 40, "2026-02-10", "2026-05-01")]
+    )
     shared: dict = {}
     cw = ctx_for({"billing": b}, W, shared=shared)
     cp = ctx_for({"billing": b}, P, shared=shared)
@@ -371,7 +485,12 @@ def test_previous_window_uses_its_own_last_day():
 
 def test_equality_tolerance():
     # 100 → 100 + 1e-8: |diff| < 1e-9 × 100 → equal, no expansion
-    b = billing([sub("A", 100, "2026-01-01", "2026-03-01"), sub("A", 100 + 1e-8, "2026-03-01", "2026-04-01")])
+    b = billing(
+        [
+            sub("A", 100, "2026-01-01", "2026-03-01"),
+            sub("A", 100 + 1e-8, "2026-03-01", "2026-04-01"),
+        ]
+    )
     c = ctx_for({"billing": b}, month("2026-03-31"))
     assert value(c, "expansion_mrr").value == 0
 
@@ -380,15 +499,44 @@ def test_equality_tolerance():
 
 
 def test_transactions_multiline_invoices():
-    b = billing([
-        {"account_id": "A", "amount": 100.0, "invoice_id": "in_1", "issued_at": "2026-03-02"},
-        {"account_id": "A", "amount": 50.0, "invoice_id": "in_1", "issued_at": "2026-03-02"},  # line 2
-        {"account_id": "B", "amount": 30.0, "invoice_id": None, "issued_at": "2026-03-31"},  # no id: own row
-        {"account_id": "B", "amount": 20.0, "invoice_id": None, "issued_at": "2026-03-15"},
-        {"account_id": "B", "amount": 999.0, "invoice_id": "in_2", "issued_at": "2026-03-15", "status": "void"},
-        {"account_id": "B", "amount": 70.0, "invoice_id": "in_3", "issued_at": "2026-02-28"},  # before W
-        {"account_id": "C", "amount": 40.0, "invoice_id": "in_4", "issued_at": "2026-03-20", "status": "refunded"},
-    ])
+    b = billing(
+        [
+            {"account_id": "A", "amount": 100.0, "invoice_id": "in_1", "issued_at": "2026-03-02"},
+            {
+                "account_id": "A",
+                "amount": 50.0,
+                "invoice_id": "in_1",
+                "issued_at": "2026-03-02",
+            },  # line 2
+            {
+                "account_id": "B",
+                "amount": 30.0,
+                "invoice_id": None,
+                "issued_at": "2026-03-31",
+            },  # no id: own row
+            {"account_id": "B", "amount": 20.0, "invoice_id": None, "issued_at": "2026-03-15"},
+            {
+                "account_id": "B",
+                "amount": 999.0,
+                "invoice_id": "in_2",
+                "issued_at": "2026-03-15",
+                "status": "void",
+            },
+            {
+                "account_id": "B",
+                "amount": 70.0,
+                "invoice_id": "in_3",
+                "issued_at": "2026-02-28",
+            },  # before W
+            {
+                "account_id": "C",
+                "amount": 40.0,
+                "invoice_id": "in_4",
+                "issued_at": "2026-03-20",
+                "status": "refunded",
+            },
+        ]
+    )
     c = ctx_for({"billing": b}, month("2026-03-31"))
     # in_1 (150), 30, 20, in_4 (40) → 4 transactions, mean (150 + 30 + 20 + 40) / 4 = 60
     assert value(c, "transactions").value == 4
@@ -404,16 +552,59 @@ def test_transactions_none_in_w():
 
 def test_late_payment_rule():
     R = "2026-03-20"
-    b = billing([
-        {"account_id": "A", "amount": 1.0, "due_at": "2026-03-05 09:00", "paid_at": "2026-03-05 18:00"},  # same day: on time
-        {"account_id": "A", "amount": 1.0, "due_at": "2026-03-05", "paid_at": "2026-03-06 01:00"},  # late
-        {"account_id": "B", "amount": 1.0, "due_at": "2026-03-10", "paid_at": None},  # unpaid past due: late
-        {"account_id": "B", "amount": 1.0, "due_at": "2026-03-20", "paid_at": None},  # due on R: not yet late
-        {"account_id": "B", "amount": 1.0, "due_at": None, "paid_at": None},  # no due date: not due
-        {"account_id": "C", "amount": 1.0, "due_at": "2026-03-01", "paid_at": None, "status": "void"},  # excluded
-        {"account_id": "C", "amount": 1.0, "due_at": "2026-02-27", "paid_at": None},  # due before W
-        {"account_id": "C", "amount": 1.0, "due_at": "2026-03-02", "paid_at": "2026-02-20"},  # paid early
-    ])
+    b = billing(
+        [
+            {
+                "account_id": "A",
+                "amount": 1.0,
+                "due_at": "2026-03-05 09:00",
+                "paid_at": "2026-03-05 18:00",
+            },  # same day: on time
+            {
+                "account_id": "A",
+                "amount": 1.0,
+                "due_at": "2026-03-05",
+                "paid_at": "2026-03-06 01:00",
+            },  # late
+            {
+                "account_id": "B",
+                "amount": 1.0,
+                "due_at": "2026-03-10",
+                "paid_at": None,
+            },  # unpaid past due: late
+            {
+                "account_id": "B",
+                "amount": 1.0,
+                "due_at": "2026-03-20",
+                "paid_at": None,
+            },  # due on R: not yet late
+            {
+                "account_id": "B",
+                "amount": 1.0,
+                "due_at": None,
+                "paid_at": None,
+            },  # no due date: not due
+            {
+                "account_id": "C",
+                "amount": 1.0,
+                "due_at": "2026-03-01",
+                "paid_at": None,
+                "status": "void",
+            },  # excluded
+            {
+                "account_id": "C",
+                "amount": 1.0,
+                "due_at": "2026-02-27",
+                "paid_at": None,
+            },  # due before W
+            {
+                "account_id": "C",
+                "amount": 1.0,
+                "due_at": "2026-03-02",
+                "paid_at": "2026-02-20",
+            },  # paid early
+        ]
+    )
     c = ctx_for({"billing": b}, month(R))
     r = value(c, "late_payment_rate")
     # due in W: rows 1, 2, 3, 4, 8 → 5; late: rows 2, 3 → 2 / 5
@@ -436,7 +627,10 @@ def test_needs_declared():
     assert "billing.issued_at" in KPIS["transactions"].missing_inputs(c)
     assert "billing.due_at" in KPIS["late_payment_rate"].missing_inputs(c)
     assert KPIS["mrr"].missing_inputs(c) is None
-    c2 = ctx_for({"accounts": pd.DataFrame({"account_id": pd.Series(["A"], dtype="str")})}, month("2026-03-20"))
+    c2 = ctx_for(
+        {"accounts": pd.DataFrame({"account_id": pd.Series(["A"], dtype="str")})},
+        month("2026-03-20"),
+    )
     assert "billing" in KPIS["nrr"].missing_inputs(c2)
     assert KPIS["mrr"].missing_inputs(c2) is not None
 
@@ -451,8 +645,11 @@ def accounts_frame(**cols) -> pd.DataFrame:
 
 
 def test_accounts_only_mrr():
-    acc = accounts_frame(account_id=["A", "B", "C", "D"], mrr=[100.0, None, 0.0, None],
-                         arr=[None, 1200.0, None, None])
+    acc = accounts_frame(
+        account_id=["A", "B", "C", "D"],
+        mrr=[100.0, None, 0.0, None],
+        arr=[None, 1200.0, None, None],
+    )
     c = ctx_for({"accounts": acc}, month("2026-03-20"))
     assert KPIS["mrr"].missing_inputs(c) is None
     # mrr = 100 + 1200 / 12 + 0 = 200; paying: A, B → 2; arpa 100; arr 2400
@@ -464,17 +661,28 @@ def test_accounts_only_mrr():
         assert KPIS[k].missing_inputs(c) == "needs billing, which the loaded data does not have"
     arr = rv.account_arr(c)
     # R36 without billing: accounts.arr, else 12 × accounts.mrr
-    assert arr.to_dict() == pytest.approx({"A": 1200.0, "B": 1200.0, "C": 0.0, "D": np.nan}, nan_ok=True)
+    assert arr.to_dict() == pytest.approx(
+        {"A": 1200.0, "B": 1200.0, "C": 0.0, "D": np.nan}, nan_ok=True
+    )
 
 
 def test_account_metrics_with_billing():
     acc = accounts_frame(account_id=["A", "B", "Z"], arr=[5.0, 5.0, 5.0])
-    b = billing([sub("A", 100, "2026-01-01", "2026-04-01"), sub("A", 50, "2026-03-10", "2026-04-01"),
-                 sub("B", 80, "2026-03-05", "2026-04-01")])
+    b = billing(
+        [
+            sub("A", 100, "2026-01-01", "2026-04-01"),
+            sub("A", 50, "2026-03-10", "2026-04-01"),
+            sub("B", 80, "2026-03-05", "2026-04-01"),
+        ]
+    )
     c = ctx_for({"billing": b, "accounts": acc}, month("2026-03-20"))
     mrr = ACCOUNT_METRICS["mrr"].compute(c)
     assert mrr.to_dict() == {"A": 150.0, "B": 80.0, "Z": 0.0}  # Z has no billing: MRR 0
-    assert rv.account_arr(c).to_dict() == {"A": 1800.0, "B": 960.0, "Z": 0.0}  # billing wins over accounts.arr
+    assert rv.account_arr(c).to_dict() == {
+        "A": 1800.0,
+        "B": 960.0,
+        "Z": 0.0,
+    }  # billing wins over accounts.arr
     ch = ACCOUNT_METRICS["mrr_change"].compute(c)
     assert ch.to_dict() == {"A": 50.0, "B": 80.0, "Z": 0.0}
     pct = ACCOUNT_METRICS["mrr_change_pct"].compute(c)
@@ -482,10 +690,16 @@ def test_account_metrics_with_billing():
 
 
 def test_days_since_last_payment():
-    b = billing([{"account_id": "A", "amount": 1.0, "paid_at": "2026-03-01 10:00"},
-                 {"account_id": "A", "amount": 1.0, "paid_at": "2026-03-25"},  # after R: ignored
-                 {"account_id": "B", "amount": 1.0, "paid_at": None}])
-    d = ACCOUNT_METRICS["days_since_last_payment"].compute(ctx_for({"billing": b}, month("2026-03-20")))
+    b = billing(
+        [
+            {"account_id": "A", "amount": 1.0, "paid_at": "2026-03-01 10:00"},
+            {"account_id": "A", "amount": 1.0, "paid_at": "2026-03-25"},  # after R: ignored
+            {"account_id": "B", "amount": 1.0, "paid_at": None},
+        ]
+    )
+    d = ACCOUNT_METRICS["days_since_last_payment"].compute(
+        ctx_for({"billing": b}, month("2026-03-20"))
+    )
     assert d["A"] == 19 and np.isnan(d["B"])
 
 
@@ -493,10 +707,27 @@ def test_days_since_last_payment():
 
 
 def test_every_revenue_kpi_declared():
-    ids = ["mrr", "arr", "paying_accounts", "arpa", "new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr",
-           "reactivation_mrr", "net_new_mrr", "logo_churn_rate", "customer_retention_rate",
-           "gross_revenue_churn_rate", "nrr", "grr", "quick_ratio", "transactions", "avg_transaction_value",
-           "late_payment_rate"]
+    ids = [
+        "mrr",
+        "arr",
+        "paying_accounts",
+        "arpa",
+        "new_mrr",
+        "expansion_mrr",
+        "contraction_mrr",
+        "churned_mrr",
+        "reactivation_mrr",
+        "net_new_mrr",
+        "logo_churn_rate",
+        "customer_retention_rate",
+        "gross_revenue_churn_rate",
+        "nrr",
+        "grr",
+        "quick_ratio",
+        "transactions",
+        "avg_transaction_value",
+        "late_payment_rate",
+    ]
     for i in ids:
         k = KPIS[i]
         assert k.category == "revenue" and k.label and k.description and k.needs
@@ -507,12 +738,16 @@ def test_performance_large_frame():
     n, accounts = 200_000, 10_000
     start = T("2022-01-01") + pd.to_timedelta(rng.integers(0, 4 * 365, n), unit="D")
     iv = rng.choice(["month", "year"], n, p=[0.9, 0.1])
-    b = pd.DataFrame({
-        "account_id": pd.Series(rng.integers(0, accounts, n).astype(str), dtype="str"),
-        "amount": rng.uniform(10, 1000, n), "period_start": start,
-        "period_end": start + pd.to_timedelta(np.where(iv == "month", 30, 365), unit="D"),
-        "interval": pd.Series(iv, dtype="str"), "issued_at": start,
-    })
+    b = pd.DataFrame(
+        {
+            "account_id": pd.Series(rng.integers(0, accounts, n).astype(str), dtype="str"),
+            "amount": rng.uniform(10, 1000, n),
+            "period_start": start,
+            "period_end": start + pd.to_timedelta(np.where(iv == "month", 30, 365), unit="D"),
+            "interval": pd.Series(iv, dtype="str"),
+            "issued_at": start,
+        }
+    )
     W, P = windows(T("2025-06-15"), "quarter")
     shared: dict = {}
     t = time.perf_counter()
@@ -526,28 +761,36 @@ def test_performance_large_frame():
 
 # ---------------------------------------------------------------- properties
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
-_row = st.fixed_dictionaries({
-    "account_id": st.sampled_from(["A", "B", "C"]),
-    "amount": st.integers(1, 500).map(float),
-    "start": st.integers(0, 200),
-    "length": st.one_of(st.none(), st.integers(-5, 120)),
-    "interval": st.sampled_from(["month", "quarter", "year", None]),
-    "status": st.sampled_from(["paid", "open", "void", "refunded"]),
-})
+_row = st.fixed_dictionaries(
+    {
+        "account_id": st.sampled_from(["A", "B", "C"]),
+        "amount": st.integers(1, 500).map(float),
+        "start": st.integers(0, 200),
+        "length": st.one_of(st.none(), st.integers(-5, 120)),
+        "interval": st.sampled_from(["month", "quarter", "year", None]),
+        "status": st.sampled_from(["paid", "open", "void", "refunded"]),
+    }
+)
 
 
 def _rows_frame(rows: list[dict]) -> pd.DataFrame:
     base = T("2025-11-01")
-    return billing([
-        {"account_id": r["account_id"], "amount": r["amount"],
-         "period_start": base + pd.Timedelta(days=r["start"]),
-         "period_end": None if r["length"] is None else base + pd.Timedelta(days=r["start"] + r["length"]),
-         "interval": r["interval"], "status": r["status"]}
-        for r in rows
-    ])
+    return billing(
+        [
+            {
+                "account_id": r["account_id"],
+                "amount": r["amount"],
+                "period_start": base + pd.Timedelta(days=r["start"]),
+                "period_end": None
+                if r["length"] is None
+                else base + pd.Timedelta(days=r["start"] + r["length"]),
+                "interval": r["interval"],
+                "status": r["status"],
+            }
+            for r in rows
+        ]
+    )
 
 
 @settings(max_examples=20, deadline=None)
@@ -583,5 +826,9 @@ def test_unknown_currency_names_the_file():
     with pytest.raises(InputError) as e:
         value(c, "mrr")
     issue = e.value.issues[0]
-    assert (issue.file, issue.column, issue.value, issue.key) == ("invoices.csv", "currency", "JPY",
-                                                                  "currency.rates.JPY")
+    assert (issue.file, issue.column, issue.value, issue.key) == (
+        "invoices.csv",
+        "currency",
+        "JPY",
+        "currency.rates.JPY",
+    )

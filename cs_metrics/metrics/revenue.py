@@ -30,24 +30,62 @@ VOID_STATUS = frozenset({"void", "voided", "draft", "deleted"})  # R24/R25 exclu
 PAID_STATUS = frozenset({"paid", "succeeded", "refunded", "partially_refunded"})
 # kinds with punctuation/space removed (one_time, one-off, "one off" → onetime/oneoff)
 ONE_OFF_KINDS = frozenset(
-    {"onetime", "oneoff", "once", "setup", "setupfee", "single", "nonrecurring", "onetimecharge",
-     "oneoffcharge", "onetimefee"}
+    {
+        "onetime",
+        "oneoff",
+        "once",
+        "setup",
+        "setupfee",
+        "single",
+        "nonrecurring",
+        "onetimecharge",
+        "oneoffcharge",
+        "onetimefee",
+    }
 )
 _INTERVAL_WORDS: dict[str, tuple[str, float]] = {
-    "day": ("D", 1), "days": ("D", 1), "daily": ("D", 1),
-    "week": ("D", 7), "weeks": ("D", 7), "weekly": ("D", 7),
-    "fortnight": ("D", 14), "fortnightly": ("D", 14), "biweekly": ("D", 14),
-    "month": ("M", 1), "months": ("M", 1), "monthly": ("M", 1), "mo": ("M", 1),
-    "quarter": ("M", 3), "quarters": ("M", 3), "quarterly": ("M", 3),
-    "semiannual": ("M", 6), "semiannually": ("M", 6), "halfyear": ("M", 6), "halfyearly": ("M", 6),
-    "year": ("M", 12), "years": ("M", 12), "yearly": ("M", 12), "annual": ("M", 12),
-    "annually": ("M", 12), "yr": ("M", 12),
+    "day": ("D", 1),
+    "days": ("D", 1),
+    "daily": ("D", 1),
+    "week": ("D", 7),
+    "weeks": ("D", 7),
+    "weekly": ("D", 7),
+    "fortnight": ("D", 14),
+    "fortnightly": ("D", 14),
+    "biweekly": ("D", 14),
+    "month": ("M", 1),
+    "months": ("M", 1),
+    "monthly": ("M", 1),
+    "mo": ("M", 1),
+    "quarter": ("M", 3),
+    "quarters": ("M", 3),
+    "quarterly": ("M", 3),
+    "semiannual": ("M", 6),
+    "semiannually": ("M", 6),
+    "halfyear": ("M", 6),
+    "halfyearly": ("M", 6),
+    "year": ("M", 12),
+    "years": ("M", 12),
+    "yearly": ("M", 12),
+    "annual": ("M", 12),
+    "annually": ("M", 12),
+    "yr": ("M", 12),
 }
 _INTERVAL_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)?\s*([a-z\- ]*?)\s*$")
 
 NORMAL_COLUMNS = (
-    "account_id", "start", "end", "monthly", "recurring", "amount_base", "issued_at",
-    "due_at", "paid_at", "status", "invoice_id", "void",
+    "account_id",
+    "start",
+    "end",
+    "monthly",
+    "recurring",
+    "amount_base",
+    "issued_at",
+    "due_at",
+    "paid_at",
+    "status",
+    "invoice_id",
+    "void",
 )
 
 
@@ -130,7 +168,9 @@ def add_months(days: np.ndarray, k: np.ndarray, _dedupe: bool = True) -> np.ndar
         codes, uniq = pd.factorize(z.ravel() * (1 << 21) + (kk.ravel() + (1 << 20)))
         z_u = np.floor_divide(uniq, 1 << 21)
         k_u = uniq - z_u * (1 << 21) - (1 << 20)
-        out = add_months(z_u.astype("datetime64[D]"), k_u.astype("float64"), False)[codes].reshape(z.shape)
+        out = add_months(z_u.astype("datetime64[D]"), k_u.astype("float64"), False)[codes].reshape(
+            z.shape
+        )
         return np.where(ok, out, np.datetime64("NaT", "D"))
     y, m, d = _civil(z)
     total = y * 12 + (m - 1) + kk
@@ -164,8 +204,14 @@ def _conversion_rates(billing: pd.DataFrame, config: dict[str, Any]) -> np.ndarr
         if not np.isfinite(r) or r <= 0:
             raise ConfigError(
                 f"currency.rates.{key}: expected a positive number, found {rate!r}",
-                [Issue("bad-config-value", f"expected a positive number, found {rate!r}",
-                       level="error", key=f"currency.rates.{key}")],
+                [
+                    Issue(
+                        "bad-config-value",
+                        f"expected a positive number, found {rate!r}",
+                        level="error",
+                        key=f"currency.rates.{key}",
+                    )
+                ],
             )
         if key != base:
             rates[key] = r
@@ -177,11 +223,16 @@ def _conversion_rates(billing: pd.DataFrame, config: dict[str, Any]) -> np.ndarr
         counts = np.bincount(codes, minlength=len(uniques))
         rows = {u: int(sum(c for v, c in zip(uniques, counts) if v == u)) for u in unknown}
         issues = [
-            Issue("unknown-currency",
-                  f"unknown currency {u!r} ({rows[u]} billing rows): add its rate as "
-                  f"config key currency.rates.{u} (units of {base} per 1 {u})",
-                  level="error", dataset="billing", column="currency", value=u,
-                  key=f"currency.rates.{u}")
+            Issue(
+                "unknown-currency",
+                f"unknown currency {u!r} ({rows[u]} billing rows): add its rate as "
+                f"config key currency.rates.{u} (units of {base} per 1 {u})",
+                level="error",
+                dataset="billing",
+                column="currency",
+                value=u,
+                key=f"currency.rates.{u}",
+            )
             for u in unknown
         ]
         raise InputError(
@@ -192,7 +243,9 @@ def _conversion_rates(billing: pd.DataFrame, config: dict[str, Any]) -> np.ndarr
     return np.array([rates[u] for u in uniques], dtype="float64")[codes]
 
 
-def normalise_billing(billing: pd.DataFrame, flags: set[str] | frozenset[str], config: dict) -> pd.DataFrame:
+def normalise_billing(
+    billing: pd.DataFrame, flags: set[str] | frozenset[str], config: dict
+) -> pd.DataFrame:
     """Any billing row → service period [start, end) with a monthly amount in base currency.
 
     Columns: account_id, start, end (exclusive; NaT = open-ended), monthly,
@@ -254,20 +307,28 @@ def normalise_billing(billing: pd.DataFrame, flags: set[str] | frozenset[str], c
 
     # Monthly amount: interval if given, else round(days / 30.4375) (half up), at least 1.
     days = (end - start).astype("timedelta64[D]").astype("float64")  # NaT → nan
-    months_from_days = np.maximum(1.0, np.floor(np.nan_to_num(days, nan=DAYS_PER_MONTH) / DAYS_PER_MONTH + 0.5))
-    months = np.where(has_interval, np.where(unit == 1, count, count / DAYS_PER_MONTH), months_from_days)
+    months_from_days = np.maximum(
+        1.0, np.floor(np.nan_to_num(days, nan=DAYS_PER_MONTH) / DAYS_PER_MONTH + 0.5)
+    )
+    months = np.where(
+        has_interval, np.where(unit == 1, count, count / DAYS_PER_MONTH), months_from_days
+    )
     monthly = amount_base if "monthly" in flags else amount_base / months
 
     if "status" in billing.columns:
         st_codes, st_values = _text_codes(billing["status"], lambda v: v.strip().lower())
         bad_status = _in_set(st_codes, st_values, NOT_RECURRING_STATUS)
         void = _in_set(st_codes, st_values, VOID_STATUS)
-        status = pd.array(np.append(st_values.to_numpy(), None), dtype="str")[np.where(st_codes < 0, len(st_values), st_codes)]
+        status = pd.array(np.append(st_values.to_numpy(), None), dtype="str")[
+            np.where(st_codes < 0, len(st_values), st_codes)
+        ]
     else:
         bad_status = void = np.zeros(n, dtype=bool)
         status = pd.array([None] * n, dtype="str")
     if "kind" in billing.columns:
-        k_codes, k_values = _text_codes(billing["kind"], lambda v: re.sub(r"[\s_\-]", "", v.lower()))
+        k_codes, k_values = _text_codes(
+            billing["kind"], lambda v: re.sub(r"[\s_\-]", "", v.lower())
+        )
         one_off = _in_set(k_codes, k_values, ONE_OFF_KINDS)
     else:
         one_off = np.zeros(n, dtype=bool)
@@ -311,7 +372,7 @@ def _dt_or_nat(s: pd.Series | None, n: int) -> np.ndarray:
 
 def _billing_flags(ctx: Context) -> set[str]:
     ds = ctx.bundle.datasets.get("billing") if ctx.bundle is not None else None
-    return set((ds.meta.get("amount_flags") or ())) if ds is not None else set()
+    return set(ds.meta.get("amount_flags") or ()) if ds is not None else set()
 
 
 def _shared_get(ctx: Context, name: str, frame: pd.DataFrame, build) -> Any:
@@ -371,7 +432,11 @@ class Steps:
         order = np.argsort(keys)  # ties are summed, so order among equal keys is irrelevant
         keys, delta = keys[order], delta[order]
         # one event per (account, day); keys are sorted, so boundaries are where they change
-        first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.array([], dtype="int64")
+        first = (
+            np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+            if len(keys)
+            else np.array([], dtype="int64")
+        )
         uniq = keys[first]
         summed = np.add.reduceat(delta, first) if len(delta) else delta
         absd = np.add.reduceat(np.abs(delta), first) if len(delta) else delta
@@ -379,7 +444,9 @@ class Steps:
         # cumulative sum restarted per account
         total = np.cumsum(summed)
         total_abs = np.cumsum(absd)
-        starts = np.r_[0, np.flatnonzero(np.diff(acc_u)) + 1] if len(acc_u) else np.array([], dtype=int)
+        starts = (
+            np.r_[0, np.flatnonzero(np.diff(acc_u)) + 1] if len(acc_u) else np.array([], dtype=int)
+        )
         base = np.zeros(len(acc_u))
         base_abs = np.zeros(len(acc_u))
         if len(acc_u):
@@ -399,7 +466,11 @@ class Steps:
             - np.timedelta64(1, "D")
         ).astype("int64")
         month_key = (acc_u << self.SHIFT) | (me + self.OFFSET)
-        last_in_month = np.r_[month_key[1:] != month_key[:-1], True] if len(month_key) else month_key.astype(bool)
+        last_in_month = (
+            np.r_[month_key[1:] != month_key[:-1], True]
+            if len(month_key)
+            else month_key.astype(bool)
+        )
         pos = last_in_month & (level > REL_TOL)
         big = np.iinfo("int64").max
         first_pos = np.full(len(self.accounts), big, dtype="int64")
@@ -409,7 +480,9 @@ class Steps:
     def at(self, days: list[pd.Timestamp]) -> np.ndarray:
         """MRR of every account (rows, in `accounts` order) on each day (columns)."""
         n = len(self.accounts)
-        d = np.array([pd.Timestamp(x).to_datetime64() for x in days], dtype="datetime64[D]").astype("int64")
+        d = np.array([pd.Timestamp(x).to_datetime64() for x in days], dtype="datetime64[D]").astype(
+            "int64"
+        )
         if n == 0 or len(self.keys) == 0:
             return np.zeros((n, len(d)))
         q = (np.arange(n, dtype="int64")[:, None] << self.SHIFT) | (d[None, :] + self.OFFSET)
@@ -452,9 +525,11 @@ def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _start_end(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """R21: MRR per account on the day before W and on R."""
+
     def build():
         grid = steps(ctx).at([ctx.window.day_before, ctx.R])
         return grid[:, 0], grid[:, 1]
+
     return ctx.cached("revenue.start_end", build)
 
 
@@ -465,12 +540,14 @@ def movements(ctx: Context) -> dict[str, tuple[float, int]]:
     or just R (Nd, R16). 0→x is new unless the account had MRR > 0 at a
     calendar month-end on or before the step's start (reactivation, R22).
     """
+
     def build():
         st = steps(ctx)
         days = [ctx.window.day_before] + month_ends(ctx.window)
         grid = st.at(days)
-        prev_days = np.array([pd.Timestamp(d).to_datetime64() for d in days[:-1]],
-                             dtype="datetime64[D]").astype("int64")
+        prev_days = np.array(
+            [pd.Timestamp(d).to_datetime64() for d in days[:-1]], dtype="datetime64[D]"
+        ).astype("int64")
         x, y = grid[:, :-1], grid[:, 1:]
         xp, yp = _pos(x), _pos(y)
         same = _equal(x, y)
@@ -484,6 +561,7 @@ def movements(ctx: Context) -> dict[str, tuple[float, int]]:
             "churned": np.where(xp & ~yp, x, 0.0),
         }
         return {k: (float(v.sum()), int((v != 0).any(axis=1).sum())) for k, v in parts.items()}
+
     return ctx.cached("revenue.movements", build)
 
 
@@ -495,17 +573,22 @@ def _accounts_snapshot_mrr(ctx: Context) -> pd.Series | None:
     idx = pd.Index(acc["account_id"].astype("str"), name="account_id")
     mrr = pd.Series(np.nan, index=idx, dtype="float64")
     if "mrr" in acc.columns:
-        mrr = pd.Series(pd.to_numeric(acc["mrr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan),
-                        index=idx)
+        mrr = pd.Series(
+            pd.to_numeric(acc["mrr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan),
+            index=idx,
+        )
     if "arr" in acc.columns:
-        arr = pd.Series(pd.to_numeric(acc["arr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan),
-                        index=idx)
+        arr = pd.Series(
+            pd.to_numeric(acc["arr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan),
+            index=idx,
+        )
         mrr = mrr.fillna(arr / 12.0)
     return mrr
 
 
 def company_mrr(ctx: Context) -> tuple[float, int, str]:
     """(Σ MRR on R, accounts with MRR > 0 on R, source 'billing' | 'accounts')."""
+
     def build():
         if ctx.has("billing"):
             _, end = _start_end(ctx)
@@ -513,6 +596,7 @@ def company_mrr(ctx: Context) -> tuple[float, int, str]:
         snap = _accounts_snapshot_mrr(ctx)
         vals = snap.dropna().to_numpy() if snap is not None else np.array([])
         return float(vals.sum()), int(_pos(vals).sum()), "accounts"
+
     return ctx.cached("revenue.company_mrr", build)
 
 
@@ -522,22 +606,43 @@ def company_mrr(ctx: Context) -> tuple[float, int, str]:
 _MRR_NEEDS = ("billing|accounts.mrr|accounts.arr",)
 
 
-@kpi("mrr", label="MRR", category="revenue", unit="currency", better="higher",
-     description="Monthly recurring revenue on the report date, all accounts.", needs=_MRR_NEEDS)
+@kpi(
+    "mrr",
+    label="MRR",
+    category="revenue",
+    unit="currency",
+    better="higher",
+    description="Monthly recurring revenue on the report date, all accounts.",
+    needs=_MRR_NEEDS,
+)
 def kpi_mrr(ctx: Context) -> Result:
     total, paying, source = company_mrr(ctx)
     return Result(total, paying, extra={"source": source})
 
 
-@kpi("arr", label="ARR", category="revenue", unit="currency", better="higher",
-     description="Annual recurring revenue: 12 × MRR.", needs=_MRR_NEEDS)
+@kpi(
+    "arr",
+    label="ARR",
+    category="revenue",
+    unit="currency",
+    better="higher",
+    description="Annual recurring revenue: 12 × MRR.",
+    needs=_MRR_NEEDS,
+)
 def kpi_arr(ctx: Context) -> Result:
     total, paying, source = company_mrr(ctx)
     return Result(12.0 * total, paying, extra={"source": source})
 
 
-@kpi("paying_accounts", label="Paying accounts", category="revenue", unit="count", better="higher",
-     description="Accounts with MRR above 0 on the report date.", needs=_MRR_NEEDS)
+@kpi(
+    "paying_accounts",
+    label="Paying accounts",
+    category="revenue",
+    unit="count",
+    better="higher",
+    description="Accounts with MRR above 0 on the report date.",
+    needs=_MRR_NEEDS,
+)
 def kpi_paying_accounts(ctx: Context) -> Result:
     _, paying, source = company_mrr(ctx)
     return Result(float(paying), paying, extra={"source": source})
@@ -550,8 +655,15 @@ def arpa_result(ctx: Context) -> Result:
     return Result(total / paying, paying)
 
 
-@kpi("arpa", label="ARPA", category="revenue", unit="currency", better="higher",
-     description="Average revenue per paying account: MRR / paying accounts.", needs=_MRR_NEEDS)
+@kpi(
+    "arpa",
+    label="ARPA",
+    category="revenue",
+    unit="currency",
+    better="higher",
+    description="Average revenue per paying account: MRR / paying accounts.",
+    needs=_MRR_NEEDS,
+)
 def kpi_arpa(ctx: Context) -> Result:
     return arpa_result(ctx)
 
@@ -560,6 +672,7 @@ def _movement_kpi(kind: str):
     def compute(ctx: Context) -> Result:
         total, n = movements(ctx)[kind]
         return Result(total, n)
+
     return compute
 
 
@@ -568,17 +681,42 @@ for _kind, _label, _better, _desc in (
     ("expansion", "Expansion MRR", "higher", "MRR increases of paying accounts (upgrades, seats)."),
     ("contraction", "Contraction MRR", "lower", "MRR decreases of accounts that still pay."),
     ("churned", "Churned MRR", "lower", "MRR lost from accounts that stopped paying."),
-    ("reactivation", "Reactivation MRR", "higher", "MRR from returning accounts that had paid before."),
+    (
+        "reactivation",
+        "Reactivation MRR",
+        "higher",
+        "MRR from returning accounts that had paid before.",
+    ),
 ):
-    kpi(f"{_kind}_mrr", label=_label, category="revenue", unit="currency", better=_better,
-        description=_desc + " Summed over month-end steps.", needs=("billing",))(_movement_kpi(_kind))
+    kpi(
+        f"{_kind}_mrr",
+        label=_label,
+        category="revenue",
+        unit="currency",
+        better=_better,
+        description=_desc + " Summed over month-end steps.",
+        needs=("billing",),
+    )(_movement_kpi(_kind))
 
 
-@kpi("net_new_mrr", label="Net new MRR", category="revenue", unit="currency", better="higher",
-     description="New + expansion + reactivation − contraction − churned MRR.", needs=("billing",))
+@kpi(
+    "net_new_mrr",
+    label="Net new MRR",
+    category="revenue",
+    unit="currency",
+    better="higher",
+    description="New + expansion + reactivation − contraction − churned MRR.",
+    needs=("billing",),
+)
 def kpi_net_new_mrr(ctx: Context) -> Result:
     mv = movements(ctx)
-    value = mv["new"][0] + mv["expansion"][0] + mv["reactivation"][0] - mv["contraction"][0] - mv["churned"][0]
+    value = (
+        mv["new"][0]
+        + mv["expansion"][0]
+        + mv["reactivation"][0]
+        - mv["contraction"][0]
+        - mv["churned"][0]
+    )
     return Result(value, sum(v[1] for v in mv.values()))
 
 
@@ -593,23 +731,42 @@ def logo_churn_result(ctx: Context) -> Result:
     return Result(churned / n, n, extra={"churned_accounts": churned})
 
 
-@kpi("logo_churn_rate", label="Logo churn rate", category="revenue", unit="ratio", better="lower",
-     description="Share of accounts paying at the start of the period that pay nothing at its end.",
-     needs=("billing",))
+@kpi(
+    "logo_churn_rate",
+    label="Logo churn rate",
+    category="revenue",
+    unit="ratio",
+    better="lower",
+    description="Share of accounts paying at the start of the period that pay nothing at its end.",
+    needs=("billing",),
+)
 def kpi_logo_churn_rate(ctx: Context) -> Result:
     return logo_churn_result(ctx)
 
 
-@kpi("customer_retention_rate", label="Customer retention rate", category="revenue", unit="ratio",
-     better="higher", description="1 − logo churn rate.", needs=("billing",))
+@kpi(
+    "customer_retention_rate",
+    label="Customer retention rate",
+    category="revenue",
+    unit="ratio",
+    better="higher",
+    description="1 − logo churn rate.",
+    needs=("billing",),
+)
 def kpi_customer_retention_rate(ctx: Context) -> Result:
     r = logo_churn_result(ctx)
     return r if r.value is None else Result(1.0 - r.value, r.n, extra=dict(r.extra))
 
 
-@kpi("gross_revenue_churn_rate", label="Gross revenue churn rate", category="revenue", unit="ratio",
-     better="lower", description="(Churned + contraction MRR) / MRR at the start of the period.",
-     needs=("billing",))
+@kpi(
+    "gross_revenue_churn_rate",
+    label="Gross revenue churn rate",
+    category="revenue",
+    unit="ratio",
+    better="lower",
+    description="(Churned + contraction MRR) / MRR at the start of the period.",
+    needs=("billing",),
+)
 def kpi_gross_revenue_churn_rate(ctx: Context) -> Result:
     start, _ = _start_end(ctx)
     base = float(start.sum())
@@ -631,22 +788,41 @@ def _cohort_ratio(ctx: Context, gross: bool) -> Result:
     return Result(float(kept.sum() / s.sum()), n)
 
 
-@kpi("nrr", label="Net revenue retention", category="revenue", unit="ratio", better="higher",
-     description="MRR at the end of the period of accounts paying at its start / their MRR at the start.",
-     needs=("billing",))
+@kpi(
+    "nrr",
+    label="Net revenue retention",
+    category="revenue",
+    unit="ratio",
+    better="higher",
+    description="MRR at the end of the period of accounts paying at its start / their MRR at the start.",
+    needs=("billing",),
+)
 def kpi_nrr(ctx: Context) -> Result:
     return _cohort_ratio(ctx, gross=False)
 
 
-@kpi("grr", label="Gross revenue retention", category="revenue", unit="ratio", better="higher",
-     description="Like NRR, but each account's end MRR is capped at its start MRR (no expansion).",
-     needs=("billing",))
+@kpi(
+    "grr",
+    label="Gross revenue retention",
+    category="revenue",
+    unit="ratio",
+    better="higher",
+    description="Like NRR, but each account's end MRR is capped at its start MRR (no expansion).",
+    needs=("billing",),
+)
 def kpi_grr(ctx: Context) -> Result:
     return _cohort_ratio(ctx, gross=True)
 
 
-@kpi("quick_ratio", label="SaaS quick ratio", category="revenue", unit="ratio", better="higher",
-     description="(New + expansion + reactivation MRR) / (churned + contraction MRR).", needs=("billing",))
+@kpi(
+    "quick_ratio",
+    label="SaaS quick ratio",
+    category="revenue",
+    unit="ratio",
+    better="higher",
+    description="(New + expansion + reactivation MRR) / (churned + contraction MRR).",
+    needs=("billing",),
+)
 def kpi_quick_ratio(ctx: Context) -> Result:
     mv = movements(ctx)
     lost = mv["churned"][0] + mv["contraction"][0]
@@ -659,6 +835,7 @@ def kpi_quick_ratio(ctx: Context) -> Result:
 
 def _transactions(ctx: Context) -> tuple[int, float | None]:
     """R24: invoices issued in W (not void/draft/deleted); lines of one invoice count once."""
+
     def build():
         nb = normalised(ctx)
         rows = nb[~nb["void"].to_numpy() & ctx.window.contains(nb["issued_at"]).to_numpy()]
@@ -666,22 +843,37 @@ def _transactions(ctx: Context) -> tuple[int, float | None]:
             return 0, None
         has_id = rows["invoice_id"].notna().to_numpy()
         per_invoice = rows.loc[has_id].groupby(["invoice_id"], sort=False)["amount_base"].sum()
-        amounts = np.concatenate([per_invoice.to_numpy(), rows.loc[~has_id, "amount_base"].to_numpy()])
-        return int(len(amounts)), float(amounts.mean())
+        amounts = np.concatenate(
+            [per_invoice.to_numpy(), rows.loc[~has_id, "amount_base"].to_numpy()]
+        )
+        return len(amounts), float(amounts.mean())
+
     return ctx.cached("revenue.transactions", build)
 
 
-@kpi("transactions", label="Transactions", category="revenue", unit="count", better="higher",
-     description="Invoices issued in the period (recurring and one-off, not void or draft).",
-     needs=("billing.issued_at",))
+@kpi(
+    "transactions",
+    label="Transactions",
+    category="revenue",
+    unit="count",
+    better="higher",
+    description="Invoices issued in the period (recurring and one-off, not void or draft).",
+    needs=("billing.issued_at",),
+)
 def kpi_transactions(ctx: Context) -> Result:
     count, _ = _transactions(ctx)
     return Result(float(count), count)
 
 
-@kpi("avg_transaction_value", label="Average transaction value", category="revenue", unit="currency",
-     better="higher", description="Mean amount (net, in base currency) of the invoices issued in the period.",
-     needs=("billing.issued_at",))
+@kpi(
+    "avg_transaction_value",
+    label="Average transaction value",
+    category="revenue",
+    unit="currency",
+    better="higher",
+    description="Mean amount (net, in base currency) of the invoices issued in the period.",
+    needs=("billing.issued_at",),
+)
 def kpi_avg_transaction_value(ctx: Context) -> Result:
     count, mean = _transactions(ctx)
     if count == 0:
@@ -691,22 +883,32 @@ def kpi_avg_transaction_value(ctx: Context) -> Result:
 
 def _late_rows(ctx: Context) -> pd.DataFrame:
     """R25: rows due in W (dates compared, void/draft/deleted excluded) with a `late` flag."""
+
     def build():
         nb = normalised(ctx)
         due = nb["due_at"].dt.normalize()
-        rows = nb.loc[~nb["void"].to_numpy() & due.notna().to_numpy() & ctx.window.contains(due).to_numpy(),
-                      ["account_id", "due_at", "paid_at", "status"]]
+        rows = nb.loc[
+            ~nb["void"].to_numpy() & due.notna().to_numpy() & ctx.window.contains(due).to_numpy(),
+            ["account_id", "due_at", "paid_at", "status"],
+        ]
         due_d = rows["due_at"].dt.normalize()
         paid_d = rows["paid_at"].dt.normalize()
         paid_unknown_date = paid_d.isna() & rows["status"].isin(PAID_STATUS)
         late = (paid_d > due_d) | (paid_d.isna() & ~paid_unknown_date & (due_d < ctx.R))
         return pd.DataFrame({"account_id": rows["account_id"], "late": late.to_numpy(dtype=bool)})
+
     return ctx.cached("revenue.late_rows", build)
 
 
-@kpi("late_payment_rate", label="Late payment rate", category="revenue", unit="ratio", better="lower",
-     description="Billing rows due in the period paid after the due date, or still unpaid past it / rows due.",
-     needs=("billing.due_at",))
+@kpi(
+    "late_payment_rate",
+    label="Late payment rate",
+    category="revenue",
+    unit="ratio",
+    better="lower",
+    description="Billing rows due in the period paid after the due date, or still unpaid past it / rows due.",
+    needs=("billing.due_at",),
+)
 def kpi_late_payment_rate(ctx: Context) -> Result:
     rows = _late_rows(ctx)
     n = len(rows)
@@ -745,15 +947,24 @@ def account_arr(ctx: Context) -> pd.Series:
     idx = pd.Index(acc["account_id"].astype("str"), name="account_id")
     out = pd.Series(np.nan, index=idx, dtype="float64")
     if "arr" in acc.columns:
-        out = pd.Series(pd.to_numeric(acc["arr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan), index=idx)
+        out = pd.Series(
+            pd.to_numeric(acc["arr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan),
+            index=idx,
+        )
     if "mrr" in acc.columns:
         mrr = pd.to_numeric(acc["mrr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         out = out.fillna(pd.Series(12.0 * mrr, index=idx))
     return out
 
 
-@account_metric("mrr", description="MRR on the report date (billing, else the accounts snapshot).",
-                unit="currency", better="higher", needs=_MRR_NEEDS, windowed=False)
+@account_metric(
+    "mrr",
+    description="MRR on the report date (billing, else the accounts snapshot).",
+    unit="currency",
+    better="higher",
+    needs=_MRR_NEEDS,
+    windowed=False,
+)
 def account_mrr(ctx: Context) -> pd.Series:
     if ctx.has("billing"):
         _, end = _start_end(ctx)
@@ -762,21 +973,37 @@ def account_mrr(ctx: Context) -> pd.Series:
     return snap if snap is not None else pd.Series(dtype="float64")
 
 
-@account_metric("arr", description="ARR: 12 × MRR on the report date, else accounts.arr (R36).",
-                unit="currency", better="higher", needs=_MRR_NEEDS, windowed=False)
+@account_metric(
+    "arr",
+    description="ARR: 12 × MRR on the report date, else accounts.arr (R36).",
+    unit="currency",
+    better="higher",
+    needs=_MRR_NEEDS,
+    windowed=False,
+)
 def account_arr_metric(ctx: Context) -> pd.Series:
     return account_arr(ctx)
 
 
-@account_metric("mrr_change", description="MRR on the report date − MRR on the day before the period.",
-                unit="currency", better="higher", needs=("billing",))
+@account_metric(
+    "mrr_change",
+    description="MRR on the report date − MRR on the day before the period.",
+    unit="currency",
+    better="higher",
+    needs=("billing",),
+)
 def account_mrr_change(ctx: Context) -> pd.Series:
     start, end = _start_end(ctx)
     return _per_account(ctx, end - start)
 
 
-@account_metric("mrr_change_pct", description="MRR change over the period / MRR the day before it (null from 0).",
-                unit="ratio", better="higher", needs=("billing",))
+@account_metric(
+    "mrr_change_pct",
+    description="MRR change over the period / MRR the day before it (null from 0).",
+    unit="ratio",
+    better="higher",
+    needs=("billing",),
+)
 def account_mrr_change_pct(ctx: Context) -> pd.Series:
     start, end = _start_end(ctx)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -784,8 +1011,13 @@ def account_mrr_change_pct(ctx: Context) -> pd.Series:
     return _per_account(ctx, pct, fill=None)
 
 
-@account_metric("late_payments", description="Billing rows due in the period and paid late or unpaid past due.",
-                unit="count", better="lower", needs=("billing.due_at",))
+@account_metric(
+    "late_payments",
+    description="Billing rows due in the period and paid late or unpaid past due.",
+    unit="count",
+    better="lower",
+    needs=("billing.due_at",),
+)
 def account_late_payments(ctx: Context) -> pd.Series:
     rows = _late_rows(ctx)
     counts = rows.groupby("account_id", sort=False)["late"].sum().astype("float64")
@@ -793,8 +1025,13 @@ def account_late_payments(ctx: Context) -> pd.Series:
     return counts.reindex(idx, fill_value=0.0).rename_axis("account_id")
 
 
-@account_metric("late_payment_rate", description="Share of the account's rows due in the period that were late.",
-                unit="ratio", better="lower", needs=("billing.due_at",))
+@account_metric(
+    "late_payment_rate",
+    description="Share of the account's rows due in the period that were late.",
+    unit="ratio",
+    better="lower",
+    needs=("billing.due_at",),
+)
 def account_late_payment_rate(ctx: Context) -> pd.Series:
     rows = _late_rows(ctx)
     rate = rows.groupby("account_id", sort=False)["late"].mean().astype("float64")
@@ -802,12 +1039,20 @@ def account_late_payment_rate(ctx: Context) -> pd.Series:
     return rate.reindex(idx).rename_axis("account_id")
 
 
-@account_metric("days_since_last_payment", description="Days from the last payment on or before the report date.",
-                unit="days", better="lower", needs=("billing.paid_at",), windowed=False)
+@account_metric(
+    "days_since_last_payment",
+    description="Days from the last payment on or before the report date.",
+    unit="days",
+    better="lower",
+    needs=("billing.paid_at",),
+    windowed=False,
+)
 def account_days_since_last_payment(ctx: Context) -> pd.Series:
     nb = normalised(ctx)
-    paid = nb.loc[~nb["void"].to_numpy() & (nb["paid_at"] < ctx.window.end_exclusive).to_numpy(),
-                  ["account_id", "paid_at"]]
+    paid = nb.loc[
+        ~nb["void"].to_numpy() & (nb["paid_at"] < ctx.window.end_exclusive).to_numpy(),
+        ["account_id", "paid_at"],
+    ]
     last = paid.groupby("account_id", sort=False)["paid_at"].max()
     days = ((ctx.R - last.dt.normalize()).dt.days).astype("float64")
     idx = _account_index(ctx, steps(ctx).accounts)

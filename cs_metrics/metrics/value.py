@@ -53,6 +53,7 @@ def _clv(ctx: Context) -> Result:
         if life is None:
             return Result.unavailable(reason or "no lifetime", arpa.n)
         return Result(arpa.value * life, arpa.n, extra={**extra, "arpa": arpa.value})
+
     return ctx.cached("value.clv", build)
 
 
@@ -63,8 +64,15 @@ def _margin(ctx: Context) -> float | None:
 _NO_MARGIN = "needs config finance.gross_margin (no finance figures are set by default)"
 
 
-@kpi("clv", label="Customer lifetime value", category="value", unit="currency", better="higher",
-     description="ARPA × expected lifetime in months (from monthly logo churn, capped).", needs=("billing",))
+@kpi(
+    "clv",
+    label="Customer lifetime value",
+    category="value",
+    unit="currency",
+    better="higher",
+    description="ARPA × expected lifetime in months (from monthly logo churn, capped).",
+    needs=("billing",),
+)
 def kpi_clv(ctx: Context) -> Result:
     return _clv(ctx)
 
@@ -82,19 +90,38 @@ def _lifetime_cost(ctx: Context) -> Result:
     _, paying, _ = company_mrr(ctx)
     per_account = (support / paying) if (support is not None and paying > 0) else 0.0
     cost = (arpa * (1.0 - gm) + per_account) * life
-    return Result(cost, clv.n, extra={"support_cost_per_account_month": per_account,
-                                      "support_cost_configured": support is not None})
+    return Result(
+        cost,
+        clv.n,
+        extra={
+            "support_cost_per_account_month": per_account,
+            "support_cost_configured": support is not None,
+        },
+    )
 
 
-@kpi("customer_lifetime_cost", label="Customer lifetime cost", category="value", unit="currency",
-     better="lower", description="(ARPA × (1 − gross margin) + support cost per paying account per month) × lifetime.",
-     needs=("billing",))
+@kpi(
+    "customer_lifetime_cost",
+    label="Customer lifetime cost",
+    category="value",
+    unit="currency",
+    better="lower",
+    description="(ARPA × (1 − gross margin) + support cost per paying account per month) × lifetime.",
+    needs=("billing",),
+)
 def kpi_customer_lifetime_cost(ctx: Context) -> Result:
     return _lifetime_cost(ctx)
 
 
-@kpi("customer_lifetime_profit", label="Customer lifetime profit", category="value", unit="currency",
-     better="higher", description="Customer lifetime value − customer lifetime cost.", needs=("billing",))
+@kpi(
+    "customer_lifetime_profit",
+    label="Customer lifetime profit",
+    category="value",
+    unit="currency",
+    better="higher",
+    description="Customer lifetime value − customer lifetime cost.",
+    needs=("billing",),
+)
 def kpi_customer_lifetime_profit(ctx: Context) -> Result:
     cost = _lifetime_cost(ctx)
     if cost.value is None:
@@ -113,26 +140,48 @@ def cac_result(ctx: Context) -> Result:
     if spend is not None:
         if n == 0:
             return Result.unavailable("no accounts created in the period", 0)
-        return Result(spend * months_in(ctx.window) / n, n, extra={"source": "finance.acquisition_spend_per_month"})
+        return Result(
+            spend * months_in(ctx.window) / n,
+            n,
+            extra={"source": "finance.acquisition_spend_per_month"},
+        )
     if "acquisition_cost" in acc.columns:
-        costs = pd.to_numeric(created["acquisition_cost"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        costs = pd.to_numeric(created["acquisition_cost"], errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )
         costs = costs[~np.isnan(costs)]
         if len(costs) == 0:
             return Result.unavailable("no account created in the period has an acquisition_cost", 0)
-        return Result(float(costs.mean()), len(costs), extra={"source": "accounts.acquisition_cost"})
+        return Result(
+            float(costs.mean()), len(costs), extra={"source": "accounts.acquisition_cost"}
+        )
     return Result.unavailable(
-        "needs config finance.acquisition_spend_per_month or an accounts acquisition_cost column", n)
+        "needs config finance.acquisition_spend_per_month or an accounts acquisition_cost column", n
+    )
 
 
-@kpi("cac", label="Customer acquisition cost", category="value", unit="currency", better="lower",
-     description="Acquisition spend in the period / accounts created in it (else their mean acquisition cost).",
-     needs=("accounts.created_at",))
+@kpi(
+    "cac",
+    label="Customer acquisition cost",
+    category="value",
+    unit="currency",
+    better="lower",
+    description="Acquisition spend in the period / accounts created in it (else their mean acquisition cost).",
+    needs=("accounts.created_at",),
+)
 def kpi_cac(ctx: Context) -> Result:
     return cac_result(ctx)
 
 
-@kpi("ltv_cac_ratio", label="LTV:CAC ratio", category="value", unit="ratio", better="higher",
-     description="CLV × gross margin / CAC.", needs=("billing", "accounts.created_at"))
+@kpi(
+    "ltv_cac_ratio",
+    label="LTV:CAC ratio",
+    category="value",
+    unit="ratio",
+    better="higher",
+    description="CLV × gross margin / CAC.",
+    needs=("billing", "accounts.created_at"),
+)
 def kpi_ltv_cac_ratio(ctx: Context) -> Result:
     gm = _margin(ctx)
     if gm is None:
@@ -147,9 +196,15 @@ def kpi_ltv_cac_ratio(ctx: Context) -> Result:
     return Result(clv.value * gm / cac.value, cac.n)
 
 
-@kpi("cac_payback_months", label="CAC payback", category="value", unit="months", better="lower",
-     description="Months of gross-margin revenue to recover CAC: CAC / (ARPA × gross margin).",
-     needs=("billing|accounts.mrr|accounts.arr", "accounts.created_at"))
+@kpi(
+    "cac_payback_months",
+    label="CAC payback",
+    category="value",
+    unit="months",
+    better="lower",
+    description="Months of gross-margin revenue to recover CAC: CAC / (ARPA × gross margin).",
+    needs=("billing|accounts.mrr|accounts.arr", "accounts.created_at"),
+)
 def kpi_cac_payback_months(ctx: Context) -> Result:
     gm = _margin(ctx)
     if gm is None:
@@ -165,14 +220,23 @@ def kpi_cac_payback_months(ctx: Context) -> Result:
     return Result(cac.value / margin_per_month, cac.n)
 
 
-@kpi("cost_per_ticket", label="Cost per ticket", category="value", unit="currency", better="lower",
-     description="Support cost over the period / tickets created in it.", needs=("tickets.created_at",))
+@kpi(
+    "cost_per_ticket",
+    label="Cost per ticket",
+    category="value",
+    unit="currency",
+    better="lower",
+    description="Support cost over the period / tickets created in it.",
+    needs=("tickets.created_at",),
+)
 def kpi_cost_per_ticket(ctx: Context) -> Result:
     cost = _finance(ctx, "support_cost_per_month")
     tickets = ctx.frames["tickets"]
     n = int(ctx.window.contains(pd.to_datetime(tickets["created_at"])).sum())
     if cost is None:
-        return Result.unavailable("needs config finance.support_cost_per_month (not set by default)", n)
+        return Result.unavailable(
+            "needs config finance.support_cost_per_month (not set by default)", n
+        )
     if n == 0:
         return Result.unavailable("no tickets created in the period", 0)
     return Result(cost * months_in(ctx.window) / n, n)
