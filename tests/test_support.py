@@ -556,3 +556,90 @@ def test_vectorised_np_bool_masks_do_not_leak_nan():
     df = tk(created_at=["2026-10-01", "2026-10-02"], resolved_at=[None, None])
     assert val("resolved_tickets", df) == 0
     assert np.isfinite(val("open_tickets", df))
+
+
+# ---------------------------------------------------------------------------
+# through the engine: W and P share caches, --by groups leave orphans out
+
+
+def test_engine_table_with_groups_and_shared_caches():
+    from cs_metrics.metrics.engine import compute_table
+
+    tickets = tk(
+        created_at=["2026-10-01 09:00", "2026-10-02 09:00", "2026-10-03 09:00",
+                    "2026-09-10 09:00", "2026-10-04 09:00"],
+        account_id=["A", "B", None, "A", "A"],
+        first_response_at=["2026-10-01 10:00", "2026-10-02 12:00", "2026-10-03 13:00",
+                           "2026-09-10 17:00", None],
+        resolved_at=["2026-10-01 12:00", None, "2026-10-04 09:00", "2026-09-11 09:00", None],
+    )
+    accounts = pd.DataFrame({"account_id": pd.Series(["A", "B"], dtype="str"),
+                             "segment": pd.Series(["Ent", "SMB"], dtype="str")})
+    b = Bundle({"tickets": Dataset("tickets", tickets, rows_read=5),
+                "accounts": Dataset("accounts", accounts, rows_read=2)})
+    w, _ = windows(pd.Timestamp("2026-10-31"), "month")
+    t = compute_table(b, default_config(), w, by="segment")
+    # company-wide: Oct tickets 1, 2, 3 (orphan), 5 = 4; Sept: ticket 4 = 1
+    assert (t.get("tickets").value, t.get("tickets").previous) == (4, 1)
+    # first response Oct: 1, 3, 4 h (t5 unanswered) → median 3; Sept: 8 h
+    fr = t.get("first_response_hours_median")
+    assert (fr.value, fr.previous) == (3.0, 8.0)
+    ent = {k.id: k for k in t.groups["Ent"]}
+    smb = {k.id: k for k in t.groups["SMB"]}
+    # Ent = account A: Oct tickets 1 and 5; SMB = B: ticket 2; the orphan is in neither
+    assert ent["tickets"].value == 2 and smb["tickets"].value == 1
+    assert ent["first_response_hours_median"].value == 1.0
+    assert smb["first_response_hours_median"].value == 3.0
+    # tickets per account inside a group: Ent 2 tickets / 1 account
+    assert ent["tickets_per_account"].value == 2.0
+    # open on R: company t2, t5 → 2; Ent t5 → 1
+    assert t.get("open_tickets").value == 2 and ent["open_tickets"].value == 1
+
+
+def test_account_frame_through_engine():
+    from cs_metrics.metrics.engine import account_frame
+
+    tickets = tk(created_at=["2026-10-01", "2026-10-02"], account_id=["A", None],
+                 priority=["urgent", "urgent"])
+    accounts = pd.DataFrame({"account_id": pd.Series(["A", "B"], dtype="str")})
+    b = Bundle({"tickets": Dataset("tickets", tickets), "accounts": Dataset("accounts", accounts)})
+    w, _ = windows(pd.Timestamp("2026-10-31"), "month")
+    f = account_frame(b, default_config(), w, metrics=["tickets", "urgent_tickets"])
+    assert f["tickets"].to_dict() == {"A": 1.0, "B": 0.0}
+    assert f["urgent_tickets"].to_dict() == {"A": 1.0, "B": 0.0}
+
+
+# ---------------------------------------------------------------------------
+# properties: breakdowns add up to the whole
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(
+    st.integers(0, 90),                     # created: days after Sept 1
+    st.one_of(st.none(), st.integers(0, 60)),  # hours to resolution
+    st.sampled_from(["email", "chat", None, " "]),
+    st.sampled_from([True, False, None]),
+), max_size=30))
+def test_breakdowns_are_consistent_with_totals(rows):
+    base = pd.Timestamp("2026-09-01")
+    created = [str(base + pd.Timedelta(days=d)) for d, *_ in rows]
+    resolved = [None if h is None else str(base + pd.Timedelta(days=d, hours=h))
+                for d, h, *_ in rows]
+    df = tk(created_at=created, resolved_at=resolved, channel=[c for *_, c, _ in rows],
+            escalated=[e for *_, e in rows])
+    t = run("tickets", df)
+    assert sum(t.extra["by_channel"].values()) == t.value
+    for kid in ("resolution_rate", "escalation_rate"):
+        r = run(kid, df)
+        if r.value is None:
+            continue
+        counts = t.extra["by_channel"]
+        weighted = sum(counts[k] * v for k, v in r.extra["by_channel"].items())
+        assert weighted / t.value == pytest.approx(r.value)
+    # resolved_tickets + open on R never exceed created on or before R
+    created_by_r = sum(pd.Timestamp(c) < pd.Timestamp("2026-11-01") for c in created)
+    assert val("open_tickets", df) <= created_by_r
