@@ -832,3 +832,30 @@ def test_unknown_currency_names_the_file():
         "JPY",
         "currency.rates.JPY",
     )
+
+
+def test_inclusive_rule_only_on_ends_from_the_file():
+    # 27-day interval from 31 Jan ends 27 Feb (computed): stays [31 Jan, 27 Feb), though a
+    # *given* end of 27 Feb would be read as inclusive (31 Jan + 1 month − 1 day).
+    b = billing(
+        [
+            {
+                "account_id": "A",
+                "amount": 27.0,
+                "issued_at": "2026-01-20",
+                "interval": "27 days",
+                "period_start": "2026-01-31",
+            },
+            {
+                "account_id": "B",
+                "amount": 10.0,
+                "issued_at": "2026-01-20",
+                "period_end": "2026-02-19",
+            },
+        ]
+    )
+    n = rv.normalise_billing(b, set(), default_config())
+    assert n.loc[0, "end"] == T("2026-02-27")
+    # B: no period start → starts on its issue date; 20 Jan + 1 month − 1 day = 19 Feb → inclusive
+    assert n.loc[1, "start"] == T("2026-01-20") and n.loc[1, "end"] == T("2026-02-20")
+    assert n.loc[1, "monthly"] == pytest.approx(10)

@@ -278,11 +278,15 @@ def normalise_billing(
         unit, count = np.zeros(n, dtype="int8"), np.full(n, np.nan)
     has_interval = unit != 0
 
+    # R20 applies to ends read from the file, not to ends computed from an interval.
+    given_end = ~np.isnat(end)
     # R19: start, no end, no issue date → a subscription, active until ended_at or forever.
     subscription = ~np.isnat(start) & np.isnat(end) & np.isnat(issued)
     end = np.where(subscription, ended, end)
-    # An invoice with an interval but no period dates starts when issued and lasts one interval.
-    start = np.where(np.isnat(start) & has_interval & ~np.isnat(issued), issued, start)
+    # An invoice without a period start (but with an end or an interval) starts when issued;
+    # without an end it lasts one interval.
+    no_start = np.isnat(start) & (has_interval | given_end) & ~np.isnat(issued)
+    start = np.where(no_start, issued, start)
     from_interval = np.isnat(end) & ~subscription & ~np.isnat(start) & has_interval
     by_month = from_interval & (unit == 1) & (np.mod(np.nan_to_num(count), 1) == 0)
     by_days = from_interval & ~by_month
@@ -295,7 +299,7 @@ def normalise_billing(
     )
 
     # R20: an end one day short of start + k whole months is inclusive → extend by a day.
-    both = ~np.isnat(start) & ~np.isnat(end)
+    both = given_end & ~np.isnat(start)
     e1 = end + np.timedelta64(1, "D")
     k = np.where(
         both,
