@@ -290,3 +290,14 @@ def test_user_count_invariants(rows):
         assert A.license_utilization(c).value == pytest.approx(total / 9)
         s = A.stickiness(c)
         assert s.value is None if total == 0 else 0 <= s.value
+
+
+def test_group_without_usage_rows_has_zero_users_not_unknown():
+    # the engine filters frames to a --by group; the bundle still holds all usage
+    b = Bundle({"usage": Dataset("usage", USAGE), "accounts": Dataset("accounts", ACC)})
+    group_acc = ACC.loc[ACC["account_id"] == "E"]
+    group_us = USAGE.loc[USAGE["account_id"] == "E"]  # no rows
+    c = Context(b, default_config(), W, {"usage": group_us, "accounts": group_acc}, shared={})
+    assert A.active_users(c).value == 0
+    assert A.license_utilization(c).value == 0.0  # E: 0 users / 5 seats
+    assert ACCOUNT_METRICS["active_users"].compute(c).to_dict() == {"E": 0.0}

@@ -83,8 +83,13 @@ def usage_codes(ctx: Context) -> UsageCodes | None:
 
 def _has_users(ctx: Context) -> bool:
     """Users come from usage when it has user ids and at least one row; an
-    empty usage file says nothing, so the accounts snapshot is used instead."""
-    return ctx.has("usage", "user_id") and len(ctx.frame("usage")) > 0
+    empty usage file says nothing, so the accounts snapshot is used instead.
+    The whole dataset decides: a `--by` group whose accounts have no usage
+    rows has 0 active users, not an unknown number."""
+    if not ctx.has("usage", "user_id"):
+        return False
+    whole = ctx.bundle.frame("usage")
+    return len(whole if whole is not None else ctx.frame("usage")) > 0
 
 
 def _in_days(day: np.ndarray, first: pd.Timestamp, last: pd.Timestamp) -> np.ndarray:

@@ -231,7 +231,9 @@ def ces(ctx: Context) -> Result:
 def survey_response_rate(ctx: Context) -> Result:
     df = _surveys(ctx)
     sent = ctx.window.contains(df["sent_at"]).to_numpy(bool)
-    if not df["sent_at"].notna().any():
+    whole = ctx.bundle.frame("surveys")  # "no sent data" is about the dataset, not a --by group
+    whole = df if whole is None or "sent_at" not in whole.columns else whole
+    if not whole["sent_at"].notna().any():
         return Result.unavailable("no survey has a sent date")
     if not sent.any():
         return Result.unavailable("no surveys sent in the window", n=0)
