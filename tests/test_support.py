@@ -11,6 +11,8 @@ import copy
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cs_metrics.bundle import Bundle, Dataset
 from cs_metrics.config import default_config
@@ -24,6 +26,8 @@ TEXT = {"ticket_id", "account_id", "account_ref", "requester_email", "status", "
         "channel", "type", "agent", "tags", "satisfaction"}
 TIMES = {"created_at", "first_response_at", "resolved_at", "closed_at"}
 BOOLS = {"escalated", "abandoned"}
+
+DEFAULTS = default_config()  # parsed once; each context gets a deep copy
 
 BH = {
     "timezone": "Europe/Berlin",
@@ -57,7 +61,7 @@ def ctx_for(df, *, accounts=None, billing=None, config=None, as_of="2026-10-31",
             {"account_id": pd.Series(accounts, dtype="str")}))
     if billing is not None:
         ds["billing"] = Dataset("billing", billing)
-    cfg = copy.deepcopy(default_config())
+    cfg = copy.deepcopy(DEFAULTS)
     for k, v in (config or {}).items():
         cfg["support"][k] = v
     w, p = windows(pd.Timestamp(as_of), period)
@@ -612,9 +616,6 @@ def test_account_frame_through_engine():
 # ---------------------------------------------------------------------------
 # properties: breakdowns add up to the whole
 
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=40, deadline=None)

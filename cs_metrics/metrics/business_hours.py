@@ -24,6 +24,7 @@ F(b) − F(a). No loop per ticket; the only loop is over interval slots per day.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -113,7 +114,7 @@ class BusinessCalendar:
     holidays: frozenset[dt.date]
 
     @classmethod
-    def from_config(cls, cfg: dict[str, Any] | None) -> "BusinessCalendar | None":
+    def from_config(cls, cfg: dict[str, Any] | None) -> BusinessCalendar | None:
         """`support.business_hours` → calendar; None when not configured."""
         if cfg is None:
             return None
@@ -121,7 +122,7 @@ class BusinessCalendar:
             raise _err(KEY, f"expected a mapping with timezone, hours, holidays; got {cfg!r}")
         unknown = set(cfg) - {"timezone", "hours", "holidays"}
         if unknown:
-            raise _err(f"{KEY}.{sorted(unknown)[0]}",
+            raise _err(f"{KEY}.{min(unknown)}",
                        "unknown key; valid keys are timezone, hours, holidays")
         tz = cfg.get("timezone") or "UTC"
         try:
@@ -149,7 +150,7 @@ class BusinessCalendar:
                         week[(d + 1) % 7].append((0, b))
         for d, ivs in enumerate(week):
             ivs.sort()
-            for (a1, b1), (a2, _) in zip(ivs, ivs[1:]):
+            for (a1, b1), (a2, _) in itertools.pairwise(ivs):
                 if a2 < b1:
                     raise _err(f"{KEY}.hours.{WEEKDAYS[d]}", "intervals overlap")
         hol = cfg.get("holidays") or []

@@ -19,8 +19,9 @@ business hours, per-account sums — runs on those few rows only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -252,7 +253,7 @@ def _stat(values: np.ndarray, how: str, empty: str) -> Result:
     v = values[~np.isnan(values)]
     if len(v) == 0:
         return Result.unavailable(empty, n=0)
-    return Result(float(v.mean() if how == "mean" else np.median(v)), n=int(len(v)))
+    return Result(float(v.mean() if how == "mean" else np.median(v)), n=len(v))
 
 
 def _no_resolution(p: Prep) -> str | None:
