@@ -348,6 +348,9 @@ def test_breakdowns():
     )
     t = run("tickets", df).extra
     assert t["by_channel"] == {"(blank)": 1, "chat": 1, "email": 2, "phone": 1}
+    typed = df.assign(type=pd.Series(["bug", "question", "bug", " ", "Bug "], dtype="str"))
+    # whitespace is stripped; case is kept as exported (the loader lower-cases categories)
+    assert run("tickets", typed).extra["by_type"] == {"(blank)": 1, "Bug": 1, "bug": 2, "question": 1}
     assert t["by_priority"] == {"high": 2, "low": 3}
     assert "by_type" not in t  # no type column
     fr = run("first_response_hours_median", df).extra
@@ -451,6 +454,12 @@ def test_sla_breach_rate_business_hours():
     assert val("sla_breach_rate", df, config={"sla": SLA}) == 1.0
     r = run("sla_breach_rate", df, config={"sla": SLA, "business_hours": BH})
     assert r.value == 0.0 and r.extra["hours"] == "business"
+    # still unanswered at the end of R (Sat Oct 31): created Fri Oct 30 14:00 UTC = 15:00 CET
+    # (after the Oct 25 switch) → business clock Fri 15:00–17:00 = 2 h ≤ 4 → not (yet) breached;
+    # the calendar clock (34 h) would breach.
+    waiting = tk(created_at=["2026-10-30 14:00"], priority=["high"], first_response_at=[None])
+    assert val("sla_breach_rate", waiting, config={"sla": SLA, "business_hours": BH}) == 0.0
+    assert val("sla_breach_rate", waiting, config={"sla": SLA}) == 1.0
 
 
 def test_sla_unavailable_and_config_errors():
