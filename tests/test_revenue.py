@@ -164,7 +164,8 @@ def test_monthly_flag_means_already_monthly():
 
 
 @pytest.mark.parametrize(
-    "status", ["void", "Voided", "draft", "deleted", "refunded", "trial", "trialing"]
+    "status",
+    ["void", "Voided", "draft", "deleted", "refunded", "trial", "trialing", "in_trial", " DRAFT "],
 )
 def test_not_recurring_statuses(status):
     n = norm([sub("A", 100, "2026-01-01", "2026-02-01", status=status)])
@@ -859,3 +860,27 @@ def test_inclusive_rule_only_on_ends_from_the_file():
     # B: no period start → starts on its issue date; 20 Jan + 1 month − 1 day = 19 Feb → inclusive
     assert n.loc[1, "start"] == T("2026-01-20") and n.loc[1, "end"] == T("2026-02-20")
     assert n.loc[1, "monthly"] == pytest.approx(10)
+
+
+def test_subscription_export_without_interval_is_monthly():
+    # Chargebee-like: subscription start 1 Feb, current term end 1 Oct, cancel column, no
+    # interval, no invoice date. 49 × 3 seats = 147 a cycle, taken as monthly (not 147 / 8).
+    b = billing(
+        [
+            {
+                "account_id": "A",
+                "amount": 49.0,
+                "quantity": 3.0,
+                "period_start": "2026-02-01",
+                "period_end": "2026-10-01",
+                "ended_at": None,
+            },
+        ]
+    )
+    n = rv.normalise_billing(b, {"per_unit"}, default_config())
+    assert n.loc[0, "monthly"] == pytest.approx(147)
+    # the same row as an invoice (it has an issue date) is spread over its 8 months
+    b["issued_at"] = pd.to_datetime(["2026-02-01"])
+    assert rv.normalise_billing(b, {"per_unit"}, default_config()).loc[0, "monthly"] == (
+        pytest.approx(147 / 8)
+    )

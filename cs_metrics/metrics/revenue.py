@@ -23,8 +23,21 @@ from cs_metrics.timeframe import month_ends
 DAYS_PER_MONTH = 30.4375  # mean Gregorian month (365.2425 / 12)
 REL_TOL = 1e-9  # R22: equal when |a − b| < 1e-9 × max(1, |a|)
 
+# R18, plus spelling variants of trial used by Chargebee/Recurly (in_trial) and UK English.
 NOT_RECURRING_STATUS = frozenset(
-    {"void", "voided", "draft", "deleted", "refunded", "trial", "trialing", "trialling"}
+    {
+        "void",
+        "voided",
+        "draft",
+        "deleted",
+        "refunded",
+        "trial",
+        "trialing",
+        "trialling",
+        "in_trial",
+        "intrial",
+        "in trial",
+    }
 )
 VOID_STATUS = frozenset({"void", "voided", "draft", "deleted"})  # R24/R25 exclusions
 PAID_STATUS = frozenset({"paid", "succeeded", "refunded", "partially_refunded"})
@@ -314,6 +327,11 @@ def normalise_billing(
     months_from_days = np.maximum(
         1.0, np.floor(np.nan_to_num(days, nan=DAYS_PER_MONTH) / DAYS_PER_MONTH + 0.5)
     )
+    # A subscription export (it has a cancel/end column, and the row no invoice date) spans
+    # the subscription's whole life, not one billing cycle: without an interval its amount
+    # is taken as monthly rather than spread over the whole span (docs/revenue.md).
+    if "ended_at" in billing.columns:
+        months_from_days = np.where(np.isnat(issued), 1.0, months_from_days)
     months = np.where(
         has_interval, np.where(unit == 1, count, count / DAYS_PER_MONTH), months_from_days
     )
