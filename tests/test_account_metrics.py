@@ -48,13 +48,16 @@ def metric(name, acc, window=W) -> dict:
 
 def same(got: dict, expected: dict) -> bool:
     return got.keys() == expected.keys() and all(
-        (math.isnan(e) and math.isnan(g)) or g == pytest.approx(e) for g, e in zip(got.values(), expected.values())
+        (math.isnan(e) and math.isnan(g)) or g == pytest.approx(e)
+        for g, e in zip(got.values(), expected.values())
     )
 
 
 def test_sentiment_words():
     acc = frame(list("ABCDEF"), csm_sentiment=["green", "amber", "yellow", "red", "purple", None])
-    assert same(metric("csm_sentiment", acc), {"A": 100, "B": 50, "C": 50, "D": 0, "E": NAN, "F": NAN})
+    assert same(
+        metric("csm_sentiment", acc), {"A": 100, "B": 50, "C": 50, "D": 0, "E": NAN, "F": NAN}
+    )
 
 
 def test_sentiment_one_to_five():
@@ -102,5 +105,12 @@ def test_seats_and_empty_frame():
 
 
 def test_snapshot_metrics_are_not_windowed():
-    for name in ("csm_sentiment", "advocate", "goals_met_ratio", "days_to_renewal", "tenure_days", "seats"):
+    for name in (
+        "csm_sentiment",
+        "advocate",
+        "goals_met_ratio",
+        "days_to_renewal",
+        "tenure_days",
+        "seats",
+    ):
         assert ACCOUNT_METRICS[name].windowed is False

@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cs_metrics.bundle import Bundle, Dataset
 from cs_metrics.config import default_config
@@ -62,8 +64,13 @@ def ctx(us=None, acc=None, window=W, shared=None) -> Context:
         ds["usage"] = Dataset("usage", us, rows_read=len(us))
     if acc is not None:
         ds["accounts"] = Dataset("accounts", acc, rows_read=len(acc))
-    return Context(Bundle(ds), default_config(), window, {k: v.frame for k, v in ds.items()},
-                   shared={} if shared is None else shared)
+    return Context(
+        Bundle(ds),
+        default_config(),
+        window,
+        {k: v.frame for k, v in ds.items()},
+        shared={} if shared is None else shared,
+    )
 
 
 # The main fixture. Note user "u1" exists in A and in B: two users (per account).
@@ -170,9 +177,22 @@ def test_active_users_needs():
 def test_time_to_onboard_fractional_days_and_negatives_left_out():
     acc = accounts(
         ids=["A", "B", "C", "D", "E", "F"],
-        created_at=["2026-09-01 00:00", "2026-10-01", "2026-10-20", None, "2026-01-01", "2026-08-01"],
-        onboarded_at=["2026-10-11 12:00", "2026-10-31 23:59:59", "2026-10-10", "2026-10-05",
-                      "2026-11-01", "2026-09-15"],
+        created_at=[
+            "2026-09-01 00:00",
+            "2026-10-01",
+            "2026-10-20",
+            None,
+            "2026-01-01",
+            "2026-08-01",
+        ],
+        onboarded_at=[
+            "2026-10-11 12:00",
+            "2026-10-31 23:59:59",
+            "2026-10-10",
+            "2026-10-05",
+            "2026-11-01",
+            "2026-09-15",
+        ],
     )
     r = A.time_to_onboard_days(ctx(None, acc))
     # A 40.5 days; B 30 days + 86399 s; C negative (left out); D no created_at; E after W
@@ -184,8 +204,11 @@ def test_time_to_onboard_fractional_days_and_negatives_left_out():
 
 
 def test_time_to_value_and_unavailable():
-    acc = accounts(ids=["A", "B"], created_at=["2026-10-01 06:00", "2026-10-05"],
-                   first_value_at=["2026-10-03 18:00", "2026-10-01"])
+    acc = accounts(
+        ids=["A", "B"],
+        created_at=["2026-10-01 06:00", "2026-10-05"],
+        first_value_at=["2026-10-03 18:00", "2026-10-01"],
+    )
     r = A.time_to_value_days(ctx(None, acc))
     assert r.value == pytest.approx(2.5) and r.n == 1  # 60 h; B is negative
     only_negative = accounts(ids=["B"], created_at=["2026-10-05"], first_value_at=["2026-10-01"])
@@ -266,17 +289,23 @@ def test_codes_are_cached_per_frame_across_windows():
     assert np.array_equal(A.usage_codes(c3).acc, [0, 0, 0])
 
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from("ABC"), st.sampled_from(["u1", "u2", "u3", None]),
-                          st.integers(0, 75)), max_size=40))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from("ABC"), st.sampled_from(["u1", "u2", "u3", None]), st.integers(0, 75)
+        ),
+        max_size=40,
+    )
+)
 def test_user_count_invariants(rows):
     # events on days 0..75 after 2026-08-20
-    us = usage([(a, u, (pd.Timestamp("2026-08-20") + pd.Timedelta(days=d, hours=5)).isoformat(), 1, NAN)
-                for a, u, d in rows])
+    us = usage(
+        [
+            (a, u, (pd.Timestamp("2026-08-20") + pd.Timedelta(days=d, hours=5)).isoformat(), 1, NAN)
+            for a, u, d in rows
+        ]
+    )
     acc = accounts(ids=list("ABC"), seats=[3, 3, 3])
     for win in (W, P):
         c = ctx(us, acc, window=win)

@@ -11,6 +11,8 @@ import math
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cs_metrics.bundle import Bundle, Dataset
 from cs_metrics.config import default_config
@@ -249,7 +251,10 @@ def test_survey_type_family_means():
 # ------------------------------------------------------------------ CXI
 
 
-CXI_CFG = dict(cxi={"ces": 1, "empathy": 1, "understanding": 2}, scales={"empathy": [1, 5], "understanding": [1, 5]})
+CXI_CFG = {
+    "cxi": {"ces": 1, "empathy": 1, "understanding": 2},
+    "scales": {"empathy": [1, 5], "understanding": [1, 5]},
+}
 
 
 def test_cxi_reweights_over_types_with_responses():
@@ -290,7 +295,15 @@ def per(name, c):
 def test_per_account_nps_responses_and_csat():
     sv = surveys(
         [10, 6, 8, 9, 2, 5, 3],
-        ["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-09-04", "2026-10-04", "2026-10-04"],
+        [
+            "2026-10-01",
+            "2026-10-02",
+            "2026-10-03",
+            "2026-10-04",
+            "2026-09-04",
+            "2026-10-04",
+            "2026-10-04",
+        ],
         types=["nps", "nps", "nps", "nps", "nps", "csat", "csat"],
         accounts=["A", "A", "A", None, "B", "A", "A"],
     )
@@ -303,7 +316,9 @@ def test_per_account_nps_responses_and_csat():
     assert per("nps_responses", c).to_dict() == {"A": 3.0, "B": 0.0, "C": 0.0}
     # csat top box for A: 5 ✓, 3 ✗ ⇒ .5; mean method ⇒ 4
     assert per("csat", c)["A"] == pytest.approx(0.5)
-    assert per("csat", ctx(sv, config=cfg(csat={"method": "mean"}), accounts=["A"]))["A"] == pytest.approx(4.0)
+    assert per("csat", ctx(sv, config=cfg(csat={"method": "mean"}), accounts=["A"]))[
+        "A"
+    ] == pytest.approx(4.0)
     # previous window: B's 2 ⇒ −100
     assert per("nps", ctx(sv, window=P, accounts=["A", "B"]))["B"] == pytest.approx(-100.0)
 
@@ -345,8 +360,14 @@ def test_config_dependent_unit_and_direction_travel_in_extra_even_when_null():
     # the engine prints extra["unit"]/["better"] instead of the registry defaults
     r = S.csat(ctx(surveys([], []), config=cfg(csat={"method": "mean"})))
     assert r.value is None and r.extra["unit"] == "score"
-    r = S.ces(ctx(surveys([], []), config=cfg(ces={"method": "pct_agree", "higher_is_better": False})))
-    assert r.value is None and r.extra == {"method": "pct_agree", "unit": "ratio", "better": "lower"}
+    r = S.ces(
+        ctx(surveys([], []), config=cfg(ces={"method": "pct_agree", "higher_is_better": False}))
+    )
+    assert r.value is None and r.extra == {
+        "method": "pct_agree",
+        "unit": "ratio",
+        "better": "lower",
+    }
 
 
 def test_family_ids_stay_unique_and_cxi_without_types():
@@ -361,13 +382,14 @@ def test_family_ids_stay_unique_and_cxi_without_types():
 
 # ------------------------------------------------------------------ invariants
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 10), st.sampled_from(["A", "B", None]), st.integers(0, 60)),
-                max_size=30))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 10), st.sampled_from(["A", "B", None]), st.integers(0, 60)),
+        max_size=30,
+    )
+)
 def test_nps_invariants(rows):
     # days 0..60 after 2026-09-01: both P and W get some responses
     scores = [float(r[0]) for r in rows]

@@ -35,7 +35,9 @@ def account_index(ctx: Context, *frames: pd.DataFrame | None) -> pd.Index:
     acc = ctx.frame("accounts")
     if acc is not None and "account_id" in acc.columns:
         return pd.Index(acc["account_id"], name="account_id")
-    parts = [f["account_id"].dropna() for f in frames if f is not None and "account_id" in f.columns]
+    parts = [
+        f["account_id"].dropna() for f in frames if f is not None and "account_id" in f.columns
+    ]
     if not parts:
         return pd.Index([], dtype="str", name="account_id")
     ids = pd.concat(parts, ignore_index=True).drop_duplicates()

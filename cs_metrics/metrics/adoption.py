@@ -75,8 +75,12 @@ def usage_codes(ctx: Context) -> UsageCodes | None:
         count = np.ones(len(df))
     duration = None
     if "duration_seconds" in df.columns:
-        duration = pd.to_numeric(df["duration_seconds"], errors="coerce").astype("float64").to_numpy()
-    codes = UsageCodes(acc.astype(np.int64), pd.Index(accounts, name="account_id"), day, count, duration)
+        duration = (
+            pd.to_numeric(df["duration_seconds"], errors="coerce").astype("float64").to_numpy()
+        )
+    codes = UsageCodes(
+        acc.astype(np.int64), pd.Index(accounts, name="account_id"), day, count, duration
+    )
     ctx.shared["adoption.usage_codes"] = (df, codes)
     return codes
 
@@ -143,6 +147,7 @@ def _accounts_num(ctx: Context, col: str) -> pd.Series:
 
 # ---------------------------------------------------------------- company KPIs
 
+
 @kpi(
     "active_users",
     label="Active users (30 days)",
@@ -188,8 +193,11 @@ def license_utilization(ctx: Context) -> Result:
         return Result.unavailable("the usage data has no rows", n=0)
     keep = (seats > 0) & users.notna()
     if not keep.any():
-        return Result.unavailable("no account with seats > 0" + ("" if source == "usage" else
-                                  " and a known active_users"), n=0)
+        return Result.unavailable(
+            "no account with seats > 0"
+            + ("" if source == "usage" else " and a known active_users"),
+            n=0,
+        )
     u, s = float(users[keep].sum()), float(seats[keep].sum())
     return Result(u / s, n=int(keep.sum()), extra={"source": source, "active_users": u, "seats": s})
 
@@ -216,7 +224,9 @@ def stickiness(ctx: Context) -> Result:
     space = max(len(c.accounts), 1) * wu.pair_base
     user_days = len(pd.unique((day[m] - _day_number(ctx.window.start)) * space + pair))
     dau = user_days / ctx.window.days
-    return Result(dau / mau, n=mau, extra={"mean_dau": dau, "active_users": mau, "days": ctx.window.days})
+    return Result(
+        dau / mau, n=mau, extra={"mean_dau": dau, "active_users": mau, "days": ctx.window.days}
+    )
 
 
 @kpi(
@@ -325,7 +335,9 @@ def goals_met_rate(ctx: Context) -> Result:
     met = _accounts_num(ctx, "goals_met")
     keep = (total > 0) & met.notna()
     if not keep.any():
-        return Result.unavailable("no account has goals (goals_total > 0 with goals_met known)", n=0)
+        return Result.unavailable(
+            "no account has goals (goals_total > 0 with goals_met known)", n=0
+        )
     gm, gt = float(met[keep].sum()), float(total[keep].sum())
     return Result(gm / gt, n=int(keep.sum()), extra={"goals_met": gm, "goals_total": gt})
 
@@ -349,6 +361,7 @@ def advocate_rate(ctx: Context) -> Result:
 
 
 # ---------------------------------------------------------------- per account
+
 
 def _index(ctx: Context) -> pd.Index:
     return account_index(ctx, ctx.frame("usage"))
@@ -425,5 +438,7 @@ def days_since_last_activity(ctx: Context) -> pd.Series:
     r = _day_number(ctx.R)
     m = (c.day <= r) & (c.acc >= 0) & (c.day > np.iinfo(np.int64).min)  # NaT is the minimum
     last = pd.Series(c.day[m]).groupby(c.acc[m], sort=False).max()
-    out = pd.Series((r - last.to_numpy()).astype("float64"), index=c.accounts[last.index.to_numpy()])
+    out = pd.Series(
+        (r - last.to_numpy()).astype("float64"), index=c.accounts[last.index.to_numpy()]
+    )
     return on_accounts(out, _index(ctx))

@@ -33,6 +33,7 @@ DETRACTOR_MAX = 6.0  # 0–6; passives are the 7s and 8s
 
 # ---------------------------------------------------------------- config
 
+
 def _survey_cfg(ctx_or_config: Context | dict[str, Any]) -> dict[str, Any]:
     config = ctx_or_config.config if isinstance(ctx_or_config, Context) else ctx_or_config
     return (config or {}).get("surveys") or {}
@@ -80,6 +81,7 @@ def _ces_cfg(ctx: Context) -> tuple[str, bool, float]:
 
 # ---------------------------------------------------------------- frames
 
+
 def _surveys(ctx: Context) -> pd.DataFrame:
     df = ctx.frame("surveys")
     return df if df is not None else pd.DataFrame({"score": [], "submitted_at": []})
@@ -114,6 +116,7 @@ def _none(kind: str) -> str:
 
 
 # ---------------------------------------------------------------- NPS
+
 
 def nps_counts(scores: pd.Series) -> tuple[int, int, int]:
     """(promoters 9–10, passives 7–8, detractors 0–6) of 0–10 scores."""
@@ -159,6 +162,7 @@ def nps(ctx: Context) -> Result:
 
 # ---------------------------------------------------------------- CSAT
 
+
 @kpi(
     "csat",
     label="Customer satisfaction (CSAT)",
@@ -186,6 +190,7 @@ def csat(ctx: Context) -> Result:
 
 
 # ---------------------------------------------------------------- CES
+
 
 @kpi(
     "ces",
@@ -219,6 +224,7 @@ def ces(ctx: Context) -> Result:
 
 # ---------------------------------------------------------------- response rate
 
+
 @kpi(
     "survey_response_rate",
     label="Survey response rate",
@@ -247,8 +253,11 @@ def survey_response_rate(ctx: Context) -> Result:
         # (R10); the invitation is one survey, answered if any of its rows is.
         has_id = s["response_id"].notna().to_numpy(bool)
         keyed = pd.DataFrame(
-            {"rid": s["response_id"].to_numpy()[has_id], "sent": s["sent_at"].to_numpy()[has_id],
-             "ans": answered[has_id]}
+            {
+                "rid": s["response_id"].to_numpy()[has_id],
+                "sent": s["sent_at"].to_numpy()[has_id],
+                "ans": answered[has_id],
+            }
         )
         g = keyed.groupby(["rid", "sent"], sort=False)["ans"].max()
         n_sent = len(g) + int((~has_id).sum())
@@ -259,6 +268,7 @@ def survey_response_rate(ctx: Context) -> Result:
 
 
 # ---------------------------------------------------------------- other types
+
 
 def _slug(survey_type: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(survey_type).lower()).strip("_") or "unnamed"
@@ -314,6 +324,7 @@ def survey_type_kpis(bundle, config: dict[str, Any]) -> list[KPI]:
 
 
 # ---------------------------------------------------------------- CXI
+
 
 def _to_100(mean: float, lo: float, hi: float, higher_is_better: bool = True) -> float:
     x = (mean - lo) / (hi - lo) * 100.0
@@ -374,6 +385,7 @@ def cxi(ctx: Context) -> Result:
 
 # ---------------------------------------------------------------- per account
 
+
 def _linked(r: pd.DataFrame) -> pd.DataFrame:
     if "account_id" not in r.columns:
         return r.iloc[0:0].assign(account_id=pd.Series([], dtype="str"))
@@ -384,7 +396,10 @@ def _per_account_counts(ctx: Context, survey_type: str) -> pd.DataFrame:
     """Per account: responses, promoters, detractors of one type in the window."""
     r = _linked(responses(ctx, survey_type))
     s = r["score"].astype("float64")
-    g = pd.DataFrame({"n": 1.0, "prom": (s >= PROMOTER_MIN) * 1.0, "det": (s <= DETRACTOR_MAX) * 1.0}, index=r.index)
+    g = pd.DataFrame(
+        {"n": 1.0, "prom": (s >= PROMOTER_MIN) * 1.0, "det": (s <= DETRACTOR_MAX) * 1.0},
+        index=r.index,
+    )
     return g.groupby(r["account_id"], sort=False).sum()
 
 
@@ -476,7 +491,11 @@ def last_nps_score(ctx: Context) -> pd.Series:
     idx = account_index(ctx, df)
     if len(df) == 0 or "account_id" not in df.columns:
         return on_accounts(pd.Series(dtype="float64"), idx)
-    m = (df["submitted_at"] < ctx.window.end_exclusive) & df["score"].notna() & df["account_id"].notna()
+    m = (
+        (df["submitted_at"] < ctx.window.end_exclusive)
+        & df["score"].notna()
+        & df["account_id"].notna()
+    )
     d = df.loc[m.to_numpy(bool) & _type_mask(df, "nps"), ["account_id", "submitted_at", "score"]]
     latest = d.groupby("account_id", sort=False)["submitted_at"].transform("max")
     tied = d.loc[(d["submitted_at"] == latest).to_numpy(bool)]
