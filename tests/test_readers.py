@@ -455,3 +455,41 @@ def test_semicolon_file_where_every_line_has_one_decimal_comma(tmp_path):
     t = read_table(p)
     assert t.delimiter == ";"
     assert cells(t, "b")[:2] == ["0,50", "1,50"]
+
+
+# ---------------------------------------------------------------- property: CSV and XLSX agree
+
+import csv as _csv  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_cell = st.text(alphabet="ab01,;\"é \n", max_size=6)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    ncols=st.integers(1, 4),
+    data=st.data(),
+)
+def test_csv_and_xlsx_of_the_same_cells_read_the_same(tmp_path_factory, ncols, data):
+    rows = data.draw(st.lists(st.lists(_cell, min_size=ncols, max_size=ncols), max_size=6))
+    header = [f"Header X{i}" for i in range(ncols)]
+    d = tmp_path_factory.mktemp("prop")
+    with open(d / "t.csv", "w", newline="", encoding="utf-8") as fh:
+        _csv.writer(fh).writerows([header, *rows])
+    wb = openpyxl.Workbook()
+    for r in [header, *rows]:
+        wb.active.append(r)
+    wb.save(d / "t.xlsx")
+    known = {f"header x{i}" for i in range(ncols)}
+    a = read_table(d / "t.csv", known_headers=known)
+    b = read_table(d / "t.xlsx", known_headers=known)
+    assert list(a.frame.columns) == list(b.frame.columns) == header
+    assert a.row_numbers.tolist() == b.row_numbers.tolist()
+    assert a.frame.fillna("<NA>").values.tolist() == b.frame.fillna("<NA>").values.tolist()
+    # every non-blank row is kept with its cells as written
+    expected = [
+        [c if c.strip() else "<NA>" for c in r] for r in rows if any(c.strip() for c in r)
+    ]
+    assert a.frame.fillna("<NA>").values.tolist() == expected

@@ -816,6 +816,7 @@ def _is_second_header(rows: list[list[str | None]], h: int) -> bool:
 _FOOTER = re.compile(
     r"""^\s*(?:
         grand\ totals?\b
+      | sub-?\ ?totals?\b
       | confidential\ information\b
       | copyright\s*(?:\(c\)|©)
       | ©
