@@ -555,3 +555,358 @@ def parse_datetime(
     info.update(formats=list(dict.fromkeys(used)), dayfirst=dm.dayfirst, ambiguous=dm.ambiguous)
     note = dm.note
     return done()
+
+
+# --------------------------------------------------------------------------- numbers and money
+
+_SYMBOLS = {
+    "$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW",
+    "₽": "RUB", "₺": "TRY", "₪": "ILS", "₱": "PHP", "฿": "THB", "₫": "VND", "R$": "BRL",
+    "C$": "CAD", "CA$": "CAD", "A$": "AUD", "AU$": "AUD", "NZ$": "NZD", "HK$": "HKD",
+    "S$": "SGD", "SG$": "SGD", "MX$": "MXN", "CHF": "CHF", "FR.": "CHF",
+}
+# Active ISO 4217 codes: a three-letter word counts as a currency only if it is one.
+_ISO_CODES = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD
+    BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR
+    FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD
+    JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT
+    MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG
+    QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS
+    TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR
+    ZMW ZWL""".split()
+)
+_CUR = r"(?:[A-Za-z]{1,3}\$|[$€£¥₹₩₽₺₪₱฿₫]|[A-Za-z]{3}|[Ff][Rr]\.)"
+_SHAPE = re.compile(
+    rf"(?P<s1>[-+−–])?\s*(?P<c1>{_CUR})?\s*(?P<s2>[-+−–])?\s*(?P<lead>[.,])?#"
+    rf"\s*(?P<pct>%)?\s*(?P<c2>{_CUR})?\s*(?P<s3>[-−])?"
+)
+_EXP_SHAPE = re.compile(r"(?P<s>[-+−])?#(?:[.,]#)?[eE][-+]?#")
+
+_US = r"^(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d*)?$"  # 1,234.50
+_EU = r"^(?:\d{1,3}(?:\.\d{3})+|\d+)?(?:,\d*)?$"  # 1.234,50
+_PLAIN = r"^[-+]?\d+(?:\.\d+)?$"
+
+
+def _currency_code(token: str | None) -> str | None:
+    """'$' → USD, 'usd' → USD; None when the token is not a known currency."""
+    if not token:
+        return None
+    up = token.upper()
+    if up in _SYMBOLS:
+        return _SYMBOLS[up]
+    return up if up in _ISO_CODES else None
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What one layout of a number cell (digits replaced by '#') says."""
+
+    valid: bool
+    sign: int = 1
+    pct: bool = False
+    currency: str | None = None
+    exp: bool = False
+
+
+def _read_shape(u: str) -> _Shape:
+    u = u.strip()
+    m = _EXP_SHAPE.fullmatch(u)
+    if m:
+        return _Shape(True, -1 if m["s"] in ("-", "−") else 1, exp=True)
+    neg = False
+    if "(" in u or ")" in u:
+        o, c, h = u.find("("), u.find(")"), u.find("#")
+        if u.count("(") != 1 or u.count(")") != 1 or not (o < h < c):
+            return _Shape(False)
+        neg, u = True, (u[:o] + u[o + 1 : c] + u[c + 1 :]).strip()
+    m = _SHAPE.fullmatch(u)
+    if not m:
+        return _Shape(False)
+    signs = [x for x in (m["s1"], m["s2"], m["s3"]) if x]
+    if len(signs) > 1 or (neg and signs) or (m["c1"] and m["c2"]):
+        return _Shape(False)
+    token = m["c1"] or m["c2"]
+    cur = _currency_code(token)
+    if token and cur is None or (cur and m["pct"]):
+        return _Shape(False)
+    minus = neg or (signs and signs[0] != "+")
+    return _Shape(True, -1 if minus else 1, bool(m["pct"]), cur)
+
+
+class _Bytes:
+    """A string array as one UTF-8 byte buffer plus row offsets, for byte-level
+    work in numpy: arrow's regex *replace* is ~10x slower than its regex match."""
+
+    def __init__(self, arr: Any) -> None:
+        a = pc.fill_null(arr, "")
+        a = (a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a).cast(pa.large_string())
+        self.n = n = len(a)
+        offs = np.frombuffer(a.buffers()[1], dtype=np.int64)[a.offset : a.offset + n + 1]
+        data = a.buffers()[2]
+        data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+        self.data = data[offs[0] : offs[-1]] if n else data[:0]
+        self.offsets = offs - offs[0] if n else np.zeros(1, np.int64)
+
+    def _edge(self, which: np.ndarray) -> np.ndarray:
+        nonempty = np.diff(self.offsets) > 0
+        mark = np.zeros(len(self.data) + 1, dtype=bool)
+        mark[which[nonempty]] = True
+        return mark[:-1]
+
+    def prev(self, mask: np.ndarray) -> np.ndarray:
+        """mask of the previous byte in the same row (False at row starts)."""
+        out = np.zeros_like(mask)
+        out[1:] = mask[:-1]
+        out[self._edge(self.offsets[:-1])] = False
+        return out
+
+    def next(self, mask: np.ndarray) -> np.ndarray:
+        """mask of the next byte in the same row (False at row ends)."""
+        out = np.zeros_like(mask)
+        out[:-1] = mask[1:]
+        out[self._edge(self.offsets[1:] - 1)] = False
+        return out
+
+    def has(self, seq: bytes) -> bool:
+        """Whether the byte sequence occurs anywhere (rows are contiguous, so a match
+        across two rows is possible only for multi-byte `seq` spanning a boundary,
+        which valid UTF-8 characters never do)."""
+        d = self.data
+        at = np.flatnonzero(d[: max(len(d) - len(seq) + 1, 0)] == seq[0])
+        for i in range(1, len(seq)):
+            at = at[d[at + i] == seq[i]]
+        return bool(at.size)
+
+    def build(self, keep: np.ndarray, data: np.ndarray | None = None) -> pa.LargeStringArray:
+        """New string array of the kept bytes (optionally substituted) of each row."""
+        new = np.ascontiguousarray((self.data if data is None else data)[keep])
+        lengths = np.diff(self.offsets)
+        counts = np.zeros(self.n, dtype=np.int64)
+        rows = np.flatnonzero(lengths)
+        if rows.size:  # per-row sums of a byte mask, without a byte-sized int64 cumsum
+            counts[rows] = np.add.reduceat(keep.view(np.uint8), self.offsets[rows], dtype=np.int64)
+        offs = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(counts, out=offs[1:])
+        return pa.LargeStringArray.from_buffers(self.n, pa.py_buffer(offs), pa.py_buffer(new))
+
+
+# Unicode characters that mean an ASCII one in numbers: minus signs, spaces, apostrophe.
+_NUMBER_CHARS = {"−": "-", "–": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "’": "'"}
+
+
+def _ascii_number_chars(arr: Any) -> Any:
+    """Replace the characters above, but only the ones present (each pass costs)."""
+    b = _Bytes(arr)
+    if not (b.data >= 0x80).any():
+        return arr
+    for k, v in _NUMBER_CHARS.items():
+        if b.has(k.encode()):
+            arr = pc.replace_substring(arr, k, v)
+    return arr
+
+
+def _number_parts(arr: Any) -> tuple[Any, Any]:
+    """(shape, digits) of each cell: the shape has every digit group (digits with inner
+    '.', ',', ' ' or "'" separators) replaced by '#' ('($1,234.50)' → '($#)'); the digits
+    keep only that group's digits, '.' and ',' ('1,234.50')."""
+    b = _Bytes(arr)
+    d = b.data
+    digit = (d >= 48) & (d <= 57)
+    dot_comma = (d == 46) | (d == 44)
+    sep = dot_comma | (d == 32) | (d == 39)
+    prev_digit, next_digit = b.prev(digit), b.next(digit)
+    in_run = digit | (sep & prev_digit & next_digit) | (dot_comma & prev_digit & ~next_digit)
+    lead = dot_comma & ~prev_digit & next_digit  # '.5'
+    start = in_run & ~b.prev(in_run)
+    shape = b.build(~in_run | start, np.where(start, np.uint8(35), d))  # 35 = '#'
+    digits = b.build((in_run | lead) & (digit | dot_comma))
+    return shape, digits
+
+
+def _without(arr: Any, drop: int, swap: tuple[int, int] | None = None) -> Any:
+    """Bytes of `arr` without byte `drop`, optionally replacing one byte by another."""
+    b = _Bytes(arr)
+    data = b.data if swap is None else np.where(b.data == swap[0], np.uint8(swap[1]), b.data)
+    return b.build(b.data != drop, data)
+
+
+@dataclass
+class _Numbers:
+    values: np.ndarray  # float64, NaN where not read
+    ok: np.ndarray
+    pct: np.ndarray
+    currency: list[str | None]  # per shape
+    codes: np.ndarray
+    decimal_comma: bool | None = None
+    ambiguous: bool = False
+    note: str | None = None
+
+
+def _numbers(arr: Any, decimal_comma: bool | None) -> _Numbers:
+    """Core of parse_number over non-blank stripped cells (see parse_number)."""
+    n = len(arr)
+    arr = _ascii_number_chars(arr)
+    plain = n and _match(arr, _PLAIN).all()
+    if plain and decimal_comma and _match(arr, r"^[-+]?\d{1,3}\.\d{3}$").any():
+        plain = False  # '1.234' may be 1234 in a decimal-comma file: take the full path
+    if plain:  # fast path: '15.00', '-3'
+        v = _to_float(arr)
+        return _Numbers(v, np.ones(n, bool), np.zeros(n, bool), [None], np.zeros(n, np.int64))
+    shape, num = _number_parts(arr)
+    codes, uniques = pd.factorize(pd.Series(pd.array(shape, dtype=_STR)))
+    codes = np.asarray(codes)
+    shapes = [_read_shape(u) for u in uniques]
+    lut = lambda attr, dtype: np.array([getattr(sh, attr) for sh in shapes] + [0], dtype=dtype)  # noqa: E731
+    valid = lut("valid", bool)[codes]
+    sign = lut("sign", np.float64)[codes]
+    pct = lut("pct", bool)[codes]
+    exp = lut("exp", bool)[codes]
+    us = _match(num, _US) & valid & ~exp
+    eu = _match(num, _EU) & valid & ~exp
+    values = np.full(n, np.nan)
+    us_val = np.full(n, np.nan)
+    eu_val = np.full(n, np.nan)
+    rows = np.flatnonzero(us)
+    if rows.size:
+        us_val[rows] = _to_float(_without(_take(num, rows), 44))  # drop the thousands commas
+    rows = np.flatnonzero(eu)
+    if rows.size:
+        eu_val[rows] = _to_float(_without(_take(num, rows), 46, (44, 46)))  # drop the dots, comma → point
+    only_us, only_eu = us & ~eu, eu & ~us
+    both = us & eu
+    differ = both & (us_val != eu_val)
+    res = _Numbers(values, np.zeros(n, bool), pct, [sh.currency for sh in shapes], codes)
+    n_us, n_eu = int(only_us.sum()), int(only_eu.sum())
+    if n_eu and not n_us:
+        comma = True
+    elif n_us and not n_eu:
+        comma = False
+    elif n_us and n_eu:
+        comma = decimal_comma if decimal_comma is not None else n_eu > n_us
+        res.note = (
+            f"mixed decimal separators: {n_eu} value(s) use a decimal comma and {n_us} a "
+            f"decimal point; ambiguous values read with a decimal {'comma' if comma else 'point'}"
+        )
+    elif decimal_comma is not None:
+        comma = decimal_comma
+    else:
+        comma = False
+        if differ.any():
+            res.ambiguous = True
+            res.note = (
+                "ambiguous separators (e.g. '1,234'): ',' read as a thousands separator and "
+                "'.' as the decimal point"
+            )
+    res.decimal_comma = comma
+    values[only_us] = us_val[only_us]
+    values[only_eu] = eu_val[only_eu]
+    values[both] = (eu_val if comma else us_val)[both]
+    rows = np.flatnonzero(exp & valid)
+    if rows.size:  # '1e3', '-1.5E-3': the text minus its sign is a float literal
+        txt = pc.replace_substring_regex(_take(arr, rows), r"^[-+]", "")
+        txt = pc.replace_substring(txt, ",", ".")
+        good = _match(txt, r"^\d+(?:\.\d+)?[eE][-+]?\d+$")
+        vals = np.full(rows.size, np.nan)
+        if good.any():
+            vals[good] = _to_float(_take(txt, np.flatnonzero(good)))
+        values[rows] = vals
+    res.ok = ~np.isnan(values)
+    values *= sign
+    values[pct] /= 100.0
+    res.values = values
+    return res
+
+
+def parse_number(s: pd.Series, *, decimal_comma: bool | None = None) -> Parsed:
+    """Numbers and money → float64: currency symbols/codes, thousands separators,
+    decimal commas, '(420.81)' and '−5' negatives, '15%' → 0.15, '1e3'.
+
+    The decimal separator of ambiguous values ('1,234') is decided per column from
+    the unambiguous ones; else `decimal_comma`; else ',' is a thousands separator.
+    """
+    if not isinstance(s, pd.Series):
+        s = pd.Series(s)
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        v = s.astype(np.float64)
+        return Parsed(v, _bad_series(np.zeros(len(s), bool), s.index), None, {"currencies": []})
+    t = _text(s)
+    blank = _blank_np(t)
+    nb = np.flatnonzero(~blank)
+    out = np.full(len(t), np.nan)
+    ok = np.zeros(len(t), dtype=bool)
+    info: dict[str, Any] = {"currencies": [], "decimal_comma": decimal_comma, "ambiguous": False}
+    note = None
+    if nb.size:
+        r = _numbers(_take(_arrow(t), nb), decimal_comma)
+        out[nb], ok[nb] = r.values, r.ok
+        seen = np.unique(r.codes[r.ok & (r.codes >= 0)])
+        curs = {r.currency[i] for i in seen} - {None}
+        info.update(
+            currencies=sorted(curs), decimal_comma=r.decimal_comma, ambiguous=r.ambiguous
+        )
+        note = r.note
+    out[~ok] = np.nan
+    return Parsed(pd.Series(out, index=t.index), _bad_series(~blank & ~ok, t.index), note, info)
+
+
+def extract_currency(s: pd.Series) -> pd.Series:
+    """Per cell, the upper-case ISO code a value names ('usd 5' → 'USD', '$5' → 'USD',
+    'eur' → 'EUR', '5' → missing). Works on amount columns and on currency columns."""
+    t = _text(s)
+    out = pd.Series(np.nan, index=t.index, dtype=_STR)
+    blank = _blank_np(t)
+    nb = np.flatnonzero(~blank)
+    if not nb.size:
+        return out
+    shape, _ = _number_parts(_ascii_number_chars(_take(_arrow(t), nb)))
+    codes, uniques = pd.factorize(pd.Series(pd.array(shape, dtype=_STR)))
+    lut = [_currency_code(u.strip()) or _read_shape(u).currency for u in uniques]
+    vals = np.array(lut + [None], dtype=object)[np.asarray(codes)]
+    out.iloc[nb] = pd.array(vals, dtype=_STR)
+    return out
+
+
+# --------------------------------------------------------------------------- booleans
+
+_TRUE = {"yes", "y", "true", "t", "x", "✓", "✔", "☑", "on", "checked", "escalated", "ja", "oui", "sí", "si"}
+_FALSE = {"no", "n", "false", "f", "off", "unchecked", "not escalated", "nein", "non", "none"}
+_MARKS = {"x", "✓", "✔", "☑"}
+_LEVEL = re.compile(r"[-+]?\d+(?:\.\d+)?")
+
+
+def _bool_token(u: str) -> bool | None:
+    """True/False for one distinct lower-cased value, None when it is not a boolean."""
+    u = " ".join(u.split())
+    if u in _TRUE:
+        return True
+    if u in _FALSE:
+        return False
+    if _LEVEL.fullmatch(u):  # escalation level 2 → True; 0 → False; negative → unreadable
+        v = float(u)
+        return None if v < 0 else v > 0
+    return None
+
+
+def parse_bool(s: pd.Series) -> Parsed:
+    """yes/no, y/n, true/false, t/f, 1/0, on/off, checked/unchecked, escalated/not
+    escalated, numeric levels (> 0 → True) → nullable boolean. In a column whose
+    values are all 'x' or '✓', a blank means False; elsewhere a blank is missing."""
+    if not isinstance(s, pd.Series):
+        s = pd.Series(s)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return Parsed(s.astype("boolean"), _bad_series(np.zeros(len(s), bool), s.index))
+    t = _text(s)
+    blank = _blank_np(t)
+    codes, uniques = pd.factorize(t.str.lower())
+    codes = np.asarray(codes)
+    lut = [_bool_token(u) for u in uniques]
+    known = np.array([v is not None for v in lut] + [False])[codes]
+    truth = np.array([bool(v) for v in lut] + [False])[codes]
+    filled = [" ".join(u.split()) for u in uniques if u.strip()]
+    marks = bool(filled) and all(u in _MARKS for u in filled)
+    values = pd.array(truth, dtype="boolean")
+    missing = ~known & ~(blank & marks)
+    values[missing] = pd.NA
+    info = {"marks": bool(marks)}
+    return Parsed(pd.Series(values, index=t.index), _bad_series(~blank & ~known, t.index), None, info)
