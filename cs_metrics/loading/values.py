@@ -910,3 +910,168 @@ def parse_bool(s: pd.Series) -> Parsed:
     values[missing] = pd.NA
     info = {"marks": bool(marks)}
     return Parsed(pd.Series(values, index=t.index), _bad_series(~blank & ~known, t.index), None, info)
+
+
+# --------------------------------------------------------------------------- durations
+
+_UNIT_WORDS = {
+    "milliseconds": ("ms", "msec", "msecs", "millis", "millisecond", "milliseconds"),
+    "seconds": ("s", "sec", "secs", "second", "seconds"),
+    "minutes": ("min", "mins", "minute", "minutes"),
+    "hours": ("h", "hr", "hrs", "hour", "hours"),
+    "days": ("d", "day", "days"),
+}
+_UNIT_OF = {w: u for u, ws in _UNIT_WORDS.items() for w in ws}
+_SECONDS_PER = {"milliseconds": 0.001, "seconds": 1.0, "minutes": 60.0, "hours": 3600.0, "days": 86400.0}
+# "… in minutes within business hours": the hours there name a calendar, not a unit.
+_CALENDAR_HOURS = re.compile(r"\b(?:business|office|working|calendar|support)\s+hours?\b")
+
+
+def _unit(name: str) -> str:
+    u = _UNIT_OF.get(name.strip().lower(), name.strip().lower())
+    if u not in _SECONDS_PER:
+        raise ValueError(f"unknown duration unit {name!r}; expected one of {sorted(_SECONDS_PER)}")
+    return u
+
+
+def duration_unit_from_header(header: str) -> str | None:
+    """The unit a duration header names: 'First reply time in minutes' → 'minutes',
+    '(hrs)' → 'hours', 'usage_duration_secs' → 'seconds', 'time_to_close (ms)' →
+    'milliseconds'. None when no unit is named (a column error for the caller, R13:
+    the unit is never guessed from the values)."""
+    raw = str(header).lower()
+    key = _CALENDAR_HOURS.sub(" ", normalise_header(raw))
+    tokens = key.split()
+    found: list[tuple[str, bool]] = []  # (unit, stated firmly: after 'in' or in brackets)
+    bracketed = {t for b in re.findall(r"[(\[]([^)\]]*)[)\]]", raw) for t in normalise_header(b).split()}
+    for i, tok in enumerate(tokens):
+        unit = _UNIT_OF.get(tok)
+        if unit is None:
+            continue
+        if len(tok) == 1 and tok not in bracketed:  # 's', 'h', 'd' only as '(s)'
+            continue
+        firm = tok in bracketed or (i > 0 and tokens[i - 1] == "in")
+        found.append((unit, firm))
+    units = {u for u, _ in found}
+    if len(units) == 1:
+        return units.pop()
+    firm = {u for u, f in found if f}
+    return firm.pop() if len(firm) == 1 else None
+
+
+_CLOCK = (
+    r"^(?P<neg>[-−])?(?:(?P<d>\d+)\s*(?:d|days?),?\s*)?(?P<h>\d+):(?P<m>\d{2})"
+    r"(?::(?P<s>\d{2}(?:\.\d{1,9})?))?$"
+)
+_NUM = r"\d+(?:\.\d+)?"
+_WORDS = (
+    rf"(?i)^(?:(?P<d>{_NUM})\s*d(?:ays?)?\s*,?\s*)?(?:(?P<h>{_NUM})\s*h(?:ours?|rs?)?\s*,?\s*)?"
+    rf"(?:(?P<m>{_NUM})\s*m(?:in(?:ute)?s?)?\s*,?\s*)?(?:(?P<s>{_NUM})\s*s(?:ec(?:ond)?s?)?)?$"
+)
+
+
+def _filled(struct: Any, name: str) -> np.ndarray:
+    """Rows where an optional regex group matched something."""
+    return ~_np_bool(pc.equal(pc.fill_null(_field(struct, name), ""), ""))
+
+
+def _float_field(struct: Any, name: str) -> np.ndarray:
+    a = pc.fill_null(_field(struct, name), "")
+    a = pc.if_else(pc.equal(a, ""), "0", a)
+    return _to_float(a)
+
+
+def parse_duration(s: pd.Series, unit: str, *, to: str = "minutes") -> Parsed:
+    """Durations → float64 in `to` units. Plain numbers are in `unit` (from the header);
+    'HH:MM:SS', 'HH:MM' and '2 days 03:04:05' are clock times whatever the unit, and
+    '1h 30m' / '3 days' name their own units. Negative values are kept (the caller
+    decides); blanks are missing."""
+    factor = _SECONDS_PER[_unit(unit)] / _SECONDS_PER[_unit(to)]
+    if not isinstance(s, pd.Series):
+        s = pd.Series(s)
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        return Parsed(s.astype(np.float64) * factor, _bad_series(np.zeros(len(s), bool), s.index))
+    t = _text(s)
+    blank = _blank_np(t)
+    nb = np.flatnonzero(~blank)
+    out = np.full(len(t), np.nan)
+    kinds: list[str] = []
+    if nb.size:
+        arr = _take(_arrow(t), nb)
+        secs = np.full(nb.size, np.nan)
+        clock = _match(arr, _CLOCK)
+        words = ~clock & _match(arr, r"[A-Za-z]")
+        rows = np.flatnonzero(clock)
+        if rows.size:
+            m = pc.extract_regex(_take(arr, rows), _CLOCK)
+            mm, ss = _float_field(m, "m"), _float_field(m, "s")
+            v = _float_field(m, "d") * 86400 + _float_field(m, "h") * 3600 + mm * 60 + ss
+            v = np.where(_filled(m, "neg"), -v, v)
+            secs[rows] = np.where((mm < 60) & (ss < 60), v, np.nan)
+            kinds.append("clock")
+        rows = np.flatnonzero(words)
+        if rows.size:
+            m = pc.extract_regex(_take(arr, rows), _WORDS)
+            named = _np_bool(pc.is_valid(m))
+            v = (
+                _float_field(m, "d") * 86400 + _float_field(m, "h") * 3600
+                + _float_field(m, "m") * 60 + _float_field(m, "s")
+            )
+            any_unit = _filled(m, "d") | _filled(m, "h") | _filled(m, "m") | _filled(m, "s")
+            secs[rows] = np.where(named & any_unit, v, np.nan)
+            kinds.append("words")
+        rows = np.flatnonzero(~clock & ~words)
+        if rows.size:
+            r = _numbers(_take(arr, rows), None)
+            no_currency = np.array([c is None for c in r.currency] + [True])
+            keep = r.ok & ~r.pct & no_currency[r.codes]
+            secs[rows] = np.where(keep, r.values * _SECONDS_PER[_unit(unit)], np.nan)
+        out[nb] = secs / _SECONDS_PER[_unit(to)]
+    bad = ~blank & np.isnan(out)
+    info = {"unit": _unit(unit), "to": _unit(to), "forms": kinds}
+    return Parsed(pd.Series(out, index=t.index), _bad_series(bad, t.index), None, info)
+
+
+# --------------------------------------------------------------------------- ids and text
+
+
+def parse_id(s: pd.Series) -> Parsed:
+    """Ids as text: stripped, leading zeros kept, '123.0' (an xlsx float artefact) →
+    '123'. Scientific notation ('1.03006E+13') is kept but listed in
+    info['damaged']: Excel already lost digits there, so the caller should warn."""
+    t = _text(s)
+    arr = _arrow(t)
+    artefact = _match(arr, r"^\d+\.0+$")
+    if artefact.any():
+        rows = np.flatnonzero(artefact)
+        fixed = pc.utf8_rtrim(pc.utf8_rtrim(_take(arr, rows), characters="0"), characters=".")
+        t = t.copy()
+        t.iloc[rows] = pd.array(fixed, dtype=_STR)
+    damaged = _match(arr, r"^[-+]?\d(?:[.,]\d+)?[eE]\+?\d+$")
+    blank = _blank_np(t)
+    values = t.mask(blank)
+    info = {"damaged": pd.Series(damaged, index=t.index, dtype=bool)}
+    return Parsed(values, _bad_series(np.zeros(len(t), bool), t.index), None, info)
+
+
+def parse_text(s: pd.Series) -> Parsed:
+    """Free text: stripped; blank → missing."""
+    t = _text(s)
+    values = t.mask(_blank_np(t))
+    return Parsed(values, _bad_series(np.zeros(len(t), bool), t.index))
+
+
+def parse_category(s: pd.Series) -> Parsed:
+    """Category labels compared loosely: stripped, lower-case, inner whitespace collapsed
+    ('High  Priority' → 'high priority'); blank → missing. Works on the distinct values."""
+    t = _text(s)
+    codes, uniques = pd.factorize(t)
+    if len(uniques):
+        u = pc.utf8_lower(pa.array(np.asarray(uniques, dtype=object), type=pa.large_string()))
+        u = pc.replace_substring_regex(u, r"\s+", " ")
+        lut = np.append(np.asarray(u.to_pylist(), dtype=object), None)
+    else:
+        lut = np.array([None], dtype=object)
+    values = pd.Series(pd.array(lut[np.asarray(codes)], dtype=_STR), index=t.index)
+    values = values.mask(_blank_np(t))
+    return Parsed(values, _bad_series(np.zeros(len(t), bool), t.index))
