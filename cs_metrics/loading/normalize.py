@@ -401,7 +401,8 @@ def _billing(frame, ctx: _Ctx, match, raw) -> pd.DataFrame:
         frame["currency"] = frame["currency"].str.strip().str.upper()
     elif "amount" in match.mapping:
         cur = V.extract_currency(raw[match.mapping["amount"]])
-        codes = cur.values
+        codes = cur.values if hasattr(cur, "values") and isinstance(getattr(cur, "values"), pd.Series) else cur
+        codes = pd.Series(codes, index=frame.index)
         if codes.notna().any():
             frame["currency"] = codes.astype("str").str.upper().where(codes.notna())
     ctx.meta["amount_flags"] = sorted(match.flags.get("amount", frozenset()))
