@@ -1,0 +1,217 @@
+"""Health results for people and programs: one account's breakdown, the SPEC §5
+`health` object, and the health KPIs of the KPI table.
+
+Drivers: *down* = measures with the most negative impact, effective weight ×
+(score − 100), i.e. the points the measure costs the account; *up* = measures
+with the largest contribution, effective weight × score, i.e. the points it adds.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cs_metrics.errors import UsageError
+from cs_metrics.health.model import HealthModel
+from cs_metrics.health.scoring import HealthScores
+from cs_metrics.results import KPIValue, clean_number
+
+DEFAULT_BAND_KPIS = {"healthy": "accounts_healthy", "neutral": "accounts_neutral", "at_risk": "accounts_at_risk"}
+
+
+def _num(x: Any) -> Any:
+    x = clean_number(x)
+    return x
+
+
+def _raw(x: Any) -> Any:
+    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA or x is pd.NaT:
+        return None
+    if isinstance(x, pd.Timestamp):
+        return x.isoformat()
+    return clean_number(x)
+
+
+def _measure_labels(model: HealthModel) -> dict[str, str]:
+    return {m.id: m.label for v in model.variants for m in v.measures}
+
+
+def _drivers(rows: pd.DataFrame, labels: dict[str, str], n: int) -> dict[str, list[dict[str, Any]]]:
+    def item(r: pd.Series, key: str) -> dict[str, Any]:
+        return {"measure": r["measure"], "label": labels.get(r["measure"], r["measure"]), "group": r["group"],
+                "raw": _raw(r["raw"]), "score": _num(r["score"]), "effective_weight": _num(r["effective_weight"]),
+                key: _num(r[key])}
+
+    down = rows[rows["impact"] < -1e-12].sort_values(["impact", "measure"], kind="mergesort").head(n)
+    up = rows[rows["contribution"] > 1e-12].sort_values(["contribution", "measure"], ascending=[False, True],
+                                                         kind="mergesort").head(n)
+    return {"down": [item(r, "impact") for _, r in down.iterrows()],
+            "up": [item(r, "contribution") for _, r in up.iterrows()]}
+
+
+def _components(comp: pd.DataFrame, grp: pd.DataFrame, labels: dict[str, str], model: HealthModel) -> dict[str, Any]:
+    glabels = {g.id: g.label for v in model.variants for g in v.groups}
+    out: dict[str, Any] = {}
+    for g in grp.itertuples(index=False):
+        out[g.group] = {"label": glabels.get(g.group, g.group), "score": _num(g.score), "weight": _num(g.weight),
+                        "effective_weight": _num(g.effective_weight), "left_out_reason": g.left_out_reason,
+                        "measures": {}}
+    for c in comp.itertuples(index=False):
+        out.setdefault(c.group, {"measures": {}})["measures"][c.measure] = {
+            "label": labels.get(c.measure, c.measure), "metric": c.metric, "raw": _raw(c.raw),
+            "score": _num(c.score), "weight": _num(c.weight), "effective_weight": _num(c.effective_weight),
+            "contribution": _num(c.contribution), "imputed": bool(c.imputed), "left_out_reason": c.left_out_reason,
+        }
+    return out
+
+
+def explain(scores: HealthScores, account_id: Any) -> dict[str, Any]:
+    """One account's breakdown, JSON-ready: score, band, groups → measures, drivers up and down."""
+    t = scores.table
+    if account_id not in t.index:
+        ids = [str(i) for i in t.index]
+        m = difflib.get_close_matches(str(account_id), ids, n=1)
+        hint = f"; did you mean {m[0]!r}?" if m else ""
+        raise UsageError(f"unknown account {account_id!r}{hint}")
+    row = t.loc[account_id]
+    comp = scores.components[scores.components["account_id"] == account_id]
+    grp = scores.groups[scores.groups["account_id"] == account_id]
+    labels = _measure_labels(scores.model)
+    return {
+        "account_id": _raw(account_id),
+        "score": _num(row["score"]),
+        "band": row["band"],
+        "band_color": row["band_color"],
+        "profile": row["profile"],
+        "coverage": _num(row["coverage"]),
+        "not_scored_reason": row["not_scored_reason"],
+        "override": row["override"],
+        "groups": _components(comp, grp, labels, scores.model),
+        "drivers": _drivers(comp, labels, scores.model.drivers),
+    }
+
+
+def _risk_order(t: pd.DataFrame, arr: pd.Series) -> pd.Index:
+    """Lowest score first; ties by larger ARR, then id; not-scored accounts last."""
+    key = pd.DataFrame({"unscored": t["score"].isna().to_numpy(), "score": t["score"].to_numpy(dtype=float),
+                        "arr": -arr.reindex(t.index).fillna(0).to_numpy(dtype=float),
+                        "id": t.index.astype(str)}, index=t.index)
+    return key.sort_values(["unscored", "score", "arr", "id"], kind="mergesort").index
+
+
+def health_result(current: HealthScores, previous: HealthScores | None, arr: pd.Series, names: pd.Series,
+                  model: HealthModel) -> dict[str, Any]:
+    """SPEC §5 `health` object: summary and accounts sorted by risk, NaN → None."""
+    t = current.table
+    arr = pd.to_numeric(arr, errors="coerce").reindex(t.index) if arr is not None else pd.Series(np.nan, index=t.index)
+    prev = previous.table["score"].reindex(t.index) if previous is not None else pd.Series(np.nan, index=t.index)
+    names = names.reindex(t.index) if names is not None and len(names) else pd.Series(None, index=t.index, dtype=object)
+    labels = _measure_labels(model)
+    comp = current.components
+    grp = current.groups
+    comp_by = {k: v for k, v in comp.groupby("account_id", sort=False)} if len(comp) else {}
+    grp_by = {k: v for k, v in grp.groupby("account_id", sort=False)} if len(grp) else {}
+    empty_c, empty_g = comp.iloc[0:0], grp.iloc[0:0]
+    accounts = []
+    for acc in _risk_order(t, arr):
+        r = t.loc[acc]
+        s, p = _num(r["score"]), _num(prev.get(acc))
+        c = comp_by.get(acc, empty_c)
+        d = _drivers(c, labels, model.drivers)
+        accounts.append({
+            "account_id": _raw(acc), "name": _raw(names.get(acc)), "score": s, "band": r["band"],
+            "band_color": r["band_color"], "profile": r["profile"], "previous_score": p,
+            "change": (s - p) if s is not None and p is not None else None, "arr": _num(arr.get(acc)),
+            "coverage": _num(r["coverage"]), "not_scored_reason": r["not_scored_reason"], "override": r["override"],
+            "top_negative": r["top_negative"], "top_positive": r["top_positive"],
+            "components": _components(c, grp_by.get(acc, empty_g), labels, model),
+            "drivers": [{"direction": "down", **x} for x in d["down"]] + [{"direction": "up", **x} for x in d["up"]],
+        })
+    return {"summary": _summary(current, previous, arr, model), "accounts": accounts}
+
+
+def _band_stats(scores: HealthScores, arr: pd.Series) -> dict[str, dict[str, Any]]:
+    t = scores.table
+    out: dict[str, dict[str, Any]] = {}
+    order = []
+    for v in scores.model.variants:
+        for b in v.bands:
+            if b.name not in order:
+                order.append(b.name)
+                out[b.name] = {"color": b.color, "min": b.min, "accounts": 0, "arr": 0.0}
+    a = arr.reindex(t.index)
+    for name in order:
+        m = (t["band"] == name).fillna(False).to_numpy(dtype=bool)
+        out[name]["accounts"] = int(m.sum())
+        out[name]["arr"] = float(np.nansum(a.to_numpy(dtype=float)[m]))
+    return out
+
+
+def _lowest(t: pd.DataFrame) -> np.ndarray:
+    return (t["band_rank"] == 0).fillna(False).to_numpy(dtype=bool)
+
+
+def _summary(cur: HealthScores, prev: HealthScores | None, arr: pd.Series, model: HealthModel) -> dict[str, Any]:
+    t = cur.table
+    scored = t["score"].notna()
+    a = arr.reindex(t.index).to_numpy(dtype=float)
+    return {
+        "accounts": int(len(t)),
+        "scored": int(scored.sum()),
+        "not_scored": int((~scored).sum()),
+        "score_avg": _num(t["score"].mean()) if scored.any() else None,
+        "previous_score_avg": _num(prev.table["score"].mean()) if prev is not None and prev.table["score"].notna().any() else None,
+        "bands": _band_stats(cur, arr),
+        "arr_at_risk": float(np.nansum(a[_lowest(t)])),
+        "overrides": int(t["override"].notna().sum()),
+    }
+
+
+def health_kpis(current: HealthScores, previous: HealthScores | None, arr: pd.Series, model: HealthModel) -> list[KPIValue]:
+    """health_score_avg, accounts per band, arr_at_risk (Σ ARR in the lowest band) with previous values."""
+    arr = pd.to_numeric(arr, errors="coerce") if arr is not None else pd.Series(dtype=float)
+
+    def values(s: HealthScores | None) -> dict[str, Any]:
+        if s is None:
+            return {}
+        t = s.table
+        n = int(t["score"].notna().sum())
+        out: dict[str, Any] = {"n": n, "avg": float(t["score"].mean()) if n else None}
+        for name, st in _band_stats(s, arr).items():
+            out[name] = st["accounts"]
+        a = arr.reindex(t.index).to_numpy(dtype=float)
+        out["arr_at_risk"] = float(np.nansum(a[_lowest(t)])) if len(t) else 0.0
+        out["arr_known"] = bool(np.isfinite(a).any())
+        return out
+
+    cur, prv = values(current), values(previous)
+    no_acc = "no account could be scored" if not cur.get("n") else None
+    kpis = [KPIValue("health_score_avg", "Health score (average)", "health", "score", "higher", cur.get("avg"),
+                     prv.get("avg"), n=cur.get("n"), unavailable_reason=no_acc,
+                     description="Mean health score (0–100) over scored accounts")]
+    names: list[str] = []
+    for v in model.variants:
+        for b in v.bands:
+            if b.name not in names:
+                names.append(b.name)
+    better = {"healthy": "higher", "neutral": "none", "at_risk": "lower"}
+    for name in list(DEFAULT_BAND_KPIS) + [n for n in names if n not in DEFAULT_BAND_KPIS]:
+        kid = DEFAULT_BAND_KPIS.get(name, f"accounts_{name}")
+        known = name in names
+        kpis.append(KPIValue(kid, f"Accounts {name.replace('_', ' ')}", "health", "count", better.get(name, "none"),
+                             cur.get(name, 0) if known else None,
+                             prv.get(name, 0) if previous is not None and known else None,
+                             n=len(current.table),
+                             unavailable_reason=None if known else f"the health config has no band named {name!r}",
+                             description=f"Accounts in the {name} band"))
+    kpis.append(KPIValue("arr_at_risk", "ARR at risk", "health", "currency", "lower",
+                         cur.get("arr_at_risk") if cur.get("arr_known") else None,
+                         (prv.get("arr_at_risk") if prv.get("arr_known") else None) if previous is not None else None,
+                         n=int(_lowest(current.table).sum()),
+                         unavailable_reason=None if cur.get("arr_known") else "no ARR known for any account",
+                         description="Σ ARR of accounts in the lowest health band"))
+    return kpis
