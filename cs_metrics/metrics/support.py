@@ -185,13 +185,29 @@ def masks(ctx: Context) -> Masks:
 # helpers
 
 
-def _text(df: pd.DataFrame, col: str, pos: np.ndarray, *, lower: bool = False) -> pd.Series:
-    """A text column at some rows, stripped (and lower-cased); blank → missing.
-    The result has a 0..k-1 index, aligned with `pos`."""
-    s = df[col].iloc[pos].reset_index(drop=True).astype("str").str.strip()
-    if lower:
-        s = s.str.lower()
-    return s.where(s != "")
+def labels(ctx: Context, col: str, *, lower: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A text column factorised once per frame: (codes per row, sorted labels).
+
+    Labels are stripped (and lower-cased); blank and missing values get code
+    -1. Text work happens on the distinct values only, never per row."""
+    df = prep(ctx).df
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        codes, uniq = pd.factorize(df[col])
+        lab = pd.Series(np.asarray(uniq, dtype=object), dtype="str").str.strip()
+        if lower:
+            lab = lab.str.lower()
+        lab = lab.where(lab != "")
+        lab_codes, lab_uniq = pd.factorize(lab, sort=True)  # merges " a" / "a"
+        codes = np.append(lab_codes, -1).astype("int64")[codes]  # -1 stays -1
+        return codes, np.asarray(lab_uniq, dtype=object)
+
+    return _shared(ctx, f"labels.{col}.{lower}", df, build)
+
+
+def _per_label(values: list[Any], fill: Any) -> np.ndarray:
+    """Per-label values with one extra slot for code -1, so `arr[codes]` works."""
+    return np.array([*values, fill])
 
 
 def _positions(ctx: Context, which: str) -> np.ndarray:
@@ -206,19 +222,6 @@ def _positions(ctx: Context, which: str) -> np.ndarray:
     raise ValueError(which)
 
 
-def _group_codes(ctx: Context, col: str, which: str) -> tuple[np.ndarray, np.ndarray]:
-    """Breakdown keys of the window's `which` rows, factorised once per window:
-    (codes aligned with the positions, sorted labels). Blank → "(blank)"."""
-    df = prep(ctx).df
-
-    def build() -> tuple[np.ndarray, np.ndarray]:
-        keys = _text(df, col, _positions(ctx, which)).fillna(BLANK)
-        codes, labels = pd.factorize(keys, sort=True)
-        return codes.astype("int64"), np.asarray(labels, dtype=object)
-
-    return _window_cached(ctx, f"groups.{col}.{which}", df, build)
-
-
 def _breakdowns(ctx: Context, which: str, values: np.ndarray | None, how: str) -> dict[str, Any]:
     """extra["by_channel"|"by_priority"|"by_type"] over the window's `which` rows
     ("created" or "resolved").
@@ -228,24 +231,31 @@ def _breakdowns(ctx: Context, which: str, values: np.ndarray | None, how: str) -
     the rows whose values are all NaN is None. Blank values form "(blank)".
     """
     df = prep(ctx).df
+    pos = _positions(ctx, which)
     extra: dict[str, Any] = {}
     for name, col in BREAKDOWNS:
         if col not in df.columns:
             continue
-        codes, labels = _group_codes(ctx, col, which)
-        k = len(labels)
+        all_codes, labs = labels(ctx, col)
+        hit = np.flatnonzero(labs == BLANK)
+        blank = int(hit[0]) if len(hit) else len(labs)
+        names = labs if len(hit) else np.append(labs, BLANK)
+        codes = all_codes[pos]
+        codes = np.where(codes < 0, blank, codes)
+        k = len(names)
         rows = np.bincount(codes, minlength=k)
+        present = sorted(np.flatnonzero(rows), key=lambda i: str(names[i]))
         if how == "count":
-            extra[name] = {str(labels[i]): int(rows[i]) for i in range(k)}
+            extra[name] = {str(names[i]): int(rows[i]) for i in present}
             continue
         known = ~np.isnan(values)
         if how == "mean":
             tot = np.bincount(codes[known], weights=values[known], minlength=k)
             cnt = np.bincount(codes[known], minlength=k)
-            agg = {i: tot[i] / cnt[i] for i in range(k) if cnt[i]}
+            agg = {i: tot[i] / cnt[i] for i in present if cnt[i]}
         else:
             agg = pd.Series(values[known]).groupby(codes[known]).median().to_dict()
-        extra[name] = {str(labels[i]): (float(agg[i]) if i in agg else None) for i in range(k)}
+        extra[name] = {str(names[i]): (float(agg[i]) if i in agg else None) for i in present}
     return extra
 
 
@@ -460,7 +470,8 @@ def abandoned(ctx: Context, pos: np.ndarray) -> np.ndarray | None:
         out |= df["abandoned"].iloc[pos].astype("boolean").to_numpy(dtype=bool, na_value=False)
     if "status" in df.columns:
         known = True
-        out |= (df["status"].iloc[pos] == ABANDONED_STATUS).to_numpy(dtype=bool, na_value=False)
+        codes, labs = labels(ctx, "status", lower=True)
+        out |= _per_label([lb == ABANDONED_STATUS for lb in labs], False).astype(bool)[codes[pos]]
     has_replies = "agent_replies" in df.columns
     if m.resolved_by_r is not None and (p.has_fr or has_replies):
         known = True
@@ -514,23 +525,23 @@ def k_tickets_per_agent(ctx: Context) -> Result:
         return Result.unavailable(why)
     if "agent" not in p.df.columns:
         return Result.unavailable("needs tickets.agent")
-    k = int(_text(p.df, "agent", m.resolved_pos).nunique())  # blank agents do not count
+    codes = labels(ctx, "agent")[0][m.resolved_pos]
+    k = int(np.count_nonzero(np.bincount(codes[codes >= 0])))  # blank agents do not count
     if k == 0:
         return Result.unavailable("no ticket resolved in the window names an agent", n=0)
     return Result(len(m.resolved_pos) / k, n=k)
 
 
-def satisfied(df: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
+def satisfied(ctx: Context, pos: np.ndarray) -> np.ndarray:
     """1.0 satisfied, 0.0 not, NaN not rated: 'good' / 'bad', or ≥ 4 on 1–5
     (decided once per distinct rating, then spread to the rows)."""
-    codes, uniques = pd.factorize(_text(df, "satisfaction", pos, lower=True))
-    lab = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+    codes, labs = labels(ctx, "satisfaction", lower=True)
+    lab = pd.Series(labs, dtype="str")
     num = pd.to_numeric(lab, errors="coerce")
     per = pd.Series(np.nan, index=lab.index, dtype="float64")
     per = per.mask(lab == "good", 1.0).mask(lab == "bad", 0.0)
     per = per.mask(num.between(1, 5), (num >= 4).astype("float64"))
-    per = np.append(per.to_numpy(dtype="float64"), np.nan)  # code -1 (no rating) → NaN
-    return per[codes]
+    return _per_label(per.tolist(), np.nan).astype("float64")[codes[pos]]
 
 
 @kpi("ticket_csat", label="Ticket CSAT", category="support", unit="ratio", better="higher",
@@ -543,7 +554,7 @@ def k_ticket_csat(ctx: Context) -> Result:
         return Result.unavailable(why)
     if "satisfaction" not in p.df.columns:
         return Result.unavailable("needs tickets.satisfaction")
-    sat = satisfied(p.df, m.resolved_pos)
+    sat = satisfied(ctx, m.resolved_pos)
     r = _stat(sat, "mean", "no ticket resolved in the window was rated")
     r.extra = _breakdowns(ctx, "resolved", sat, "mean")
     return r
@@ -582,7 +593,7 @@ def schedule(ctx: Context) -> Schedule | None:
 
     def build() -> Schedule:
         n = len(df)
-        pos = m.created_pos if m.resolved_pos is None else np.union1d(m.created_pos, m.resolved_pos)
+        pos = m.created_pos if m.resolved_in is None else np.flatnonzero(m.created_in | m.resolved_in)
         fr = np.full(n, np.nan)
         res = to_end = None
         if cal is not None:
@@ -714,11 +725,12 @@ def k_sla_breach_rate(ctx: Context) -> Result:
         return Result.unavailable("needs tickets.priority")
     cal = calendar(ctx)
     pos = m.created_pos
-    prio = _text(df, "priority", pos, lower=True)
-    fr_t = prio.map({k: v.get("first_response_hours", np.nan) for k, v in targets.items()}) \
-        .to_numpy(dtype="float64", na_value=np.nan)
-    res_t = prio.map({k: v.get("resolution_hours", np.nan) for k, v in targets.items()}) \
-        .to_numpy(dtype="float64", na_value=np.nan)
+    codes, labs = labels(ctx, "priority", lower=True)
+    prio = codes[pos]
+    fr_t = _per_label([targets.get(lb, {}).get("first_response_hours", np.nan) for lb in labs],
+                      np.nan).astype("float64")[prio]
+    res_t = _per_label([targets.get(lb, {}).get("resolution_hours", np.nan) for lb in labs],
+                       np.nan).astype("float64")[prio]
     if not p.has_fr:
         fr_t = np.full(len(pos), np.nan)
     if p.resolved is None:
@@ -745,7 +757,7 @@ def k_sla_breach_rate(ctx: Context) -> Result:
     if n == 0:
         return Result.unavailable("no ticket created in the window has an SLA target", n=0)
     breach = (fr_breach | res_breach)[judged]
-    by_prio = pd.Series(breach.astype("float64")).groupby(prio[judged].to_numpy(), sort=True).mean()
+    by_prio = pd.Series(breach.astype("float64")).groupby(labs[prio[judged]], sort=True).mean()
     extra = {
         "first_response_breaches": int(fr_breach.sum()),
         "resolution_breaches": int(res_breach.sum()),
@@ -816,12 +828,12 @@ def a_tickets(ctx: Context) -> pd.Series:
                 "in support.urgent_priorities", unit="count", better="lower",
                 needs=("tickets.account_id", "tickets.priority"))
 def a_urgent_tickets(ctx: Context) -> pd.Series:
-    p, m = prep(ctx), masks(ctx)
+    m = masks(ctx)
     urgent = [str(u).strip().lower() for u in
               (ctx.config.get("support") or {}).get("urgent_priorities") or []]
-    is_urgent = _text(p.df, "priority", m.created_pos, lower=True).isin(urgent)
-    return _per_account_count(ctx, "created", "urgent_tickets",
-                              is_urgent.to_numpy(dtype=bool, na_value=False))
+    codes, labs = labels(ctx, "priority", lower=True)
+    is_urgent = _per_label([lb in urgent for lb in labs], False).astype(bool)[codes[m.created_pos]]
+    return _per_account_count(ctx, "created", "urgent_tickets", is_urgent)
 
 
 @account_metric("open_tickets", description="Tickets open at the end of R", unit="count",
@@ -866,10 +878,10 @@ def a_escalated_tickets(ctx: Context) -> pd.Series | None:
                 unit="ratio", better="higher",
                 needs=("tickets.account_id", "tickets.satisfaction") + NEED_RES)
 def a_ticket_csat(ctx: Context) -> pd.Series | None:
-    p, m = prep(ctx), masks(ctx)
+    m = masks(ctx)
     if m.resolved_pos is None:
         return None
-    return _per_account_mean(ctx, "resolved", satisfied(p.df, m.resolved_pos), "ticket_csat")
+    return _per_account_mean(ctx, "resolved", satisfied(ctx, m.resolved_pos), "ticket_csat")
 
 
 @account_metric("tickets_per_seat", description="Tickets created in the window / seats",
