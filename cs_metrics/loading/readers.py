@@ -268,8 +268,10 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
 
     Counted outside quotes. A `;` file with decimal commas has a steady `;`
     count, while its commas vary (and are absent from the header), so `;`
-    wins; when `,` and `;` are both steady, `;` wins if its fields hold
-    decimal-comma numbers (1.234,50).
+    wins; when `,` and `;` are both steady, `;` wins if a line (the header)
+    has `;` but no `,` and its fields hold decimal-comma numbers (1.234,50).
+    A one-column file whose values contain a delimiter is read as split: the
+    datasets all have several columns.
     """
     lines = _physical_records(text)[:60]
     lines = [ln for ln in lines if ln.strip()]
@@ -293,8 +295,14 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
     ranked = sorted(scores, key=lambda d: (-scores[d][0], -scores[d][1], order[d]))
     choice = ranked[0]
     if choice == "," and ";" in scores and scores[";"][0] >= 0.8 * scores[","][0]:
+        # a European header line has its ';' and no ',' at all
+        semi_mode = scores[";"][1]
+        header_like = any(
+            _count_outside_quotes(ln, ";") == semi_mode and _count_outside_quotes(ln, ",") == 0
+            for ln in lines
+        )
         fields = (f.strip().strip('"') for ln in lines for f in ln.split(";"))
-        if any(_DEC_COMMA.match(f) for f in fields):
+        if header_like and any(_DEC_COMMA.match(f) for f in fields):
             choice = ";"
     return choice
 
@@ -689,7 +697,7 @@ def _read_parquet(path: Path, head_only: bool) -> RawTable:
     table_ = RawTable(
         frame=grid, row_numbers=np.empty(0, dtype=np.int64), file=path.name, path=path, notes=[]
     )
-    return _finish(table_, grid, HeaderLayout(0), first_row=1, report_like=False)
+    return _finish(table_, grid, HeaderLayout(0), first_row=1)
 
 
 def _arrow_text(col) -> pd.Series:
@@ -817,6 +825,7 @@ _FOOTER = re.compile(
     r"""^\s*(?:
         grand\ totals?\b
       | sub-?\ ?totals?\b
+      | .*\(\d+\ records?\)\s*$
       | confidential\ information\b
       | copyright\s*(?:\(c\)|©)
       | ©
@@ -834,8 +843,7 @@ _AMOUNT = re.compile(r"^[\s$€£¥(+-]*\d[\d.,\s]*\)?$")
 
 
 def _finish(
-    table: RawTable, grid: pd.DataFrame, layout: HeaderLayout, first_row: int,
-    report_like: bool = True,
+    table: RawTable, grid: pd.DataFrame, layout: HeaderLayout, first_row: int
 ) -> RawTable:
     """Name the columns, drop extra header rows, blank rows and footers; set row numbers."""
     n = len(grid)
@@ -859,7 +867,8 @@ def _finish(
     if layout.note:
         notes.append(layout.note)
 
-    keep, footer, blank = _row_kinds(body, report_like=report_like and layout.index > 0)
+    unnamed = np.array([not (h and h.strip()) for h in header], dtype=bool)
+    keep, footer, blank = _row_kinds(body, unnamed)
     if not keep.all():
         k = int(keep.sum())
         if keep[:k].all():  # only trailing rows go (the usual footer): a slice, no copy
@@ -888,14 +897,16 @@ def _finish(
     return table
 
 
-def _row_kinds(body: pd.DataFrame, report_like: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _row_kinds(
+    body: pd.DataFrame, unnamed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(keep, footer, blank) masks. Vectorised: regexes run only on sparse rows and the last row.
 
     A row is a footer when its first non-blank cell (in the first two
     columns) reads like a total, report or copyright line and the rest of the
     row is mostly blank, or when it is one of those lines at the very end.
-    In a report-like file (title rows above the header) a row with a single
-    cell in its first two columns is a group heading (QuickBooks `Customer,,,`).
+    A row whose only cell sits in a column without header is a group heading
+    (QuickBooks `Customer,,,` in its indent column).
     """
     n, width = body.shape
     if n == 0 or width == 0:
@@ -926,8 +937,8 @@ def _row_kinds(body: pd.DataFrame, report_like: bool) -> tuple[np.ndarray, np.nd
     last_data = np.flatnonzero(ordinary)
     trailing = np.arange(n) > (last_data[-1] if last_data.size else -1)
     footer = (pattern & (sparse | trailing)) | weak
-    if report_like and width >= 3:
-        footer |= (count == 1) & (first <= 1)
+    if width >= 2:
+        footer |= (count == 1) & unnamed[first]
     keep = ~(blank | footer)
     return keep, footer, blank
 
