@@ -122,19 +122,21 @@ def link(frame: pd.DataFrame, accounts: pd.DataFrame | None, dataset: str,
     ambiguous[valid] = amb_u[codes[valid]]
 
     if email is not None:
-        ecodes, euniq = pd.factorize(email, use_na_sentinel=True)
+        # only rows the reference did not link need their e-mail looked at
+        todo_idx = np.flatnonzero(linked < 0)
+        ecodes, euniq = pd.factorize(email.iloc[todo_idx], use_na_sentinel=True)
         ed = normalise_domain(pd.Series(np.asarray(euniq, dtype=object), dtype="str"))
         eres = _lookup(ed, dom_map)
         eshared = ed.isin(dom_shared).to_numpy()
-        todo = (linked < 0) & (ecodes >= 0)
-        got = np.full(n, -1, dtype=np.int64)
-        got[todo] = eres[ecodes[todo]]
+        ok = ecodes >= 0
+        got = np.full(len(todo_idx), -1, dtype=np.int64)
+        got[ok] = eres[ecodes[ok]]
         hit = got >= 0
-        linked[hit] = got[hit]
-        method[hit] = 3
-        amb_e = np.zeros(n, dtype=bool)
-        amb_e[todo] = eshared[ecodes[todo]]
-        ambiguous |= amb_e
+        linked[todo_idx[hit]] = got[hit]
+        method[todo_idx[hit]] = 3
+        amb_e = np.zeros(len(todo_idx), dtype=bool)
+        amb_e[ok] = eshared[ecodes[ok]]
+        ambiguous[todo_idx] |= amb_e
 
     orphan = linked < 0
     ambiguous &= orphan

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cs_metrics.errors import InputError, Issue
 from cs_metrics.loading import values as V
@@ -48,7 +50,7 @@ AFTER_START = {
 _NOT_RATED = {"offered", "not offered", "unoffered", "received"}
 _SATISFACTION_MAP = {"good_with_comment": "good", "bad_with_comment": "bad",
                      "good with comment": "good", "bad with comment": "bad"}
-_ESCALATION_TAG = r"(?:^|[\s,;])(?:escalated|escalation)(?=$|[\s,;])"
+_ESCALATION_TAG = r"(?:^|[\s,;])(?:escalated|escalation)(?:$|[\s,;])"  # RE2: no lookahead
 _KNOWN_TYPES = ("nps", "csat", "ces")
 
 
@@ -382,13 +384,16 @@ def _per_unique(s: pd.Series, fn) -> pd.Series:
 
 def _tickets(frame, ctx: _Ctx, match) -> pd.DataFrame:
     if "satisfaction" in frame.columns:
-        def fix(u: pd.Series) -> pd.Series:
-            u = u.str.strip().str.lower().replace(_SATISFACTION_MAP)
-            return u.mask(u.isin(_NOT_RATED) | (u == ""))
-        frame["satisfaction"] = _per_unique(frame["satisfaction"], fix).astype("str")
+        s = frame["satisfaction"].astype("str").str.strip().str.lower()
+        s = s.mask(s.isin(_NOT_RATED) | (s == ""))
+        for k, v in _SATISFACTION_MAP.items():
+            s = s.mask(s == k, v)
+        frame["satisfaction"] = s
     if "tags" in frame.columns:
-        hit = _per_unique(frame["tags"], lambda u: u.str.lower().str.contains(_ESCALATION_TAG, regex=True))
-        hit = hit.fillna(False).astype("boolean")
+        tags = pa.array(frame["tags"].astype("str").array)
+        hit = pc.match_substring_regex(tags, _ESCALATION_TAG, ignore_case=True)
+        hit = pd.Series(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), index=frame.index)
+        hit = hit.astype("boolean")
         if "escalated" in frame.columns:
             frame["escalated"] = frame["escalated"].astype("boolean") | hit
         else:
@@ -555,9 +560,11 @@ def drop_duplicates(dataset: str, frame: pd.DataFrame, columns: dict[str, str],
         key = [c for c in columns if c in frame.columns]
     else:
         return frame
-    sub = frame[key]
-    has_key = sub[key[0]].notna().to_numpy()
-    dup = sub.duplicated(keep="first").to_numpy() & has_key
+    has_key = frame[key[0]].notna().to_numpy()
+    if len(key) == 1:
+        dup = frame[key[0]].duplicated(keep="first").to_numpy() & has_key
+    else:
+        dup = frame[key].duplicated(keep="first").to_numpy() & has_key
     if not dup.any():
         return frame
     col = "invoice_id" if dataset == "billing" else key[0]
