@@ -384,7 +384,7 @@ def _per_unique(s: pd.Series, fn) -> pd.Series:
 
 def _tickets(frame, ctx: _Ctx, match) -> pd.DataFrame:
     if "satisfaction" in frame.columns:
-        s = frame["satisfaction"].astype("str").str.strip().str.lower()
+        s = frame["satisfaction"].astype("str")  # already stripped and lower-cased (category)
         s = s.mask(s.isin(_NOT_RATED) | (s == ""))
         for k, v in _SATISFACTION_MAP.items():
             s = s.mask(s == k, v)
