@@ -393,12 +393,14 @@ def _parse_rounds(
     out = np.full(n, _NAT, dtype=np.int64)
     ok = np.zeros(n, dtype=bool)
     used: list[str] = []
-    rem = np.arange(n)
+    rem = np.flatnonzero(_match(arr, r"\d"))  # no digit, no date
     exhaustive = False
     while rem.size:
+        whole = rem.size <= _SAMPLE_SIZE  # the sample is every unread value
         if exhaustive or rem.size <= _EXHAUSTIVE_MAX and used:
             exhaustive = True
-            iso_hits, free, num = 1, list(range(len(_FREE_FMTS))), list(range(len(_NUM_FMTS)))
+            iso_hits = 1
+            free, num = _plausible(_take(arr, rem))
         else:
             iso_hits, free, num = _sample_formats(_take(arr, _sample_rows(rem)))
         before = rem.size
@@ -419,7 +421,7 @@ def _parse_rounds(
             out[rem[good]], ok[rem[good]] = ns[good], True
             used += u
             rem = rem[~good]
-        if exhaustive:
+        if exhaustive or whole:
             break
         if rem.size == before:  # the sample found nothing new: last, exhaustive round if small
             if rem.size > _EXHAUSTIVE_MAX:
@@ -467,11 +469,36 @@ def _numeric_dates(x: np.ndarray, text: Any, date1904: bool) -> tuple[np.ndarray
     return out, ok, kind
 
 
-def _sample_rows(rows: np.ndarray, k: int = 1000) -> np.ndarray:
+_SAMPLE_SIZE = 1000
+
+
+def _sample_rows(rows: np.ndarray, k: int = _SAMPLE_SIZE) -> np.ndarray:
     """Evenly spaced rows over the whole column, so late format changes are seen."""
     if rows.size <= k:
         return rows
     return rows[np.linspace(0, rows.size - 1, k).astype(np.int64)]
+
+
+# Characters a format needs in the text; formats needing one no value has are skipped.
+_FEATURES = {"letter": r"[A-Za-z]", ":": ":", ",": ",", "/": "/", ".": r"\.", "-": "-", " ": " "}
+
+
+def _needs(fmt: str) -> frozenset[str]:
+    need = {c for c in ":,/.- " if c in fmt}
+    if any(x in fmt for x in ("%b", "%a", "%p", "T")):
+        need.add("letter")
+    return frozenset(need)
+
+
+_FREE_NEEDS = [_needs(f.fmt) for f in _FREE_FMTS]
+_NUM_NEEDS = [_needs(p[0].fmt) for p in _NUM_FMTS]
+
+
+def _plausible(arr: Any) -> tuple[list[int], list[int]]:
+    """Indexes of the free and numeric formats whose literal characters occur in arr."""
+    present = {k for k, rx in _FEATURES.items() if _match(arr, rx).any()}
+    free = [i for i, need in enumerate(_FREE_NEEDS) if need <= present]
+    return free, [i for i, need in enumerate(_NUM_NEEDS) if need <= present]
 
 
 def _sample_formats(sample: Any) -> tuple[int, list[int], list[int]]:
@@ -480,8 +507,11 @@ def _sample_formats(sample: Any) -> tuple[int, list[int], list[int]]:
     iso = _match(sample, _ISO_PREFIX)
     left = _take(sample, np.flatnonzero(~iso))
     found: list[tuple[int, int, int]] = []  # (hits, kind, index)
-    candidates = [(0, i, (f,)) for i, f in enumerate(_FREE_FMTS)]
-    candidates += [(1, i, p) for i, p in enumerate(_NUM_FMTS)]
+    if not len(left):
+        return int(iso.sum()), [], []
+    free_ok, num_ok = _plausible(left)
+    candidates = [(0, i, (_FREE_FMTS[i],)) for i in free_ok]
+    candidates += [(1, i, _NUM_FMTS[i]) for i in num_ok]
     for kind, i, fmts in candidates:
         if not len(left):
             break
@@ -762,8 +792,9 @@ def _numbers(arr: Any, decimal_comma: bool | None) -> _Numbers:
     sign = lut("sign", np.float64)[codes]
     pct = lut("pct", bool)[codes]
     exp = lut("exp", bool)[codes]
-    us = _match(num, _US) & valid & ~exp
-    eu = _match(num, _EU) & valid & ~exp
+    has_digit = _match(num, r"\d")  # a literal '#' in the text has a shape but no digits
+    us = _match(num, _US) & valid & ~exp & has_digit
+    eu = _match(num, _EU) & valid & ~exp & has_digit
     values = np.full(n, np.nan)
     us_val = np.full(n, np.nan)
     eu_val = np.full(n, np.nan)
