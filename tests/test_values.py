@@ -49,8 +49,13 @@ def test_is_blank_counts_whitespace_and_missing() -> None:
 def test_empty_column_everywhere() -> None:
     empty = pd.Series([], dtype="str")
     for p in (
-        parse_datetime(empty), parse_number(empty), parse_bool(empty),
-        parse_duration(empty, "minutes"), parse_id(empty), parse_text(empty), parse_category(empty),
+        parse_datetime(empty),
+        parse_number(empty),
+        parse_bool(empty),
+        parse_duration(empty, "minutes"),
+        parse_id(empty),
+        parse_text(empty),
+        parse_category(empty),
     ):
         assert len(p.values) == 0 and len(p.bad) == 0
     assert extract_currency(empty).tolist() == []
@@ -60,18 +65,24 @@ def test_empty_column_everywhere() -> None:
 
 
 def test_iso_forms_and_zones_to_naive_utc() -> None:
-    p = parse_datetime(col(
-        "2026-03-29T01:30:00+02:00",  # 01:30 at +02:00 is 23:30 UTC the day before
-        "2026-03-29 10:00",
-        "2026-03-29",
-        "2026-03-29T01:30:00.123Z",
-        "2026-03-29T01:30:00-05:00",  # minus five hours → add five: 06:30 UTC
-        "2026-03-29T08:00:00+0530",  # 08:00 - 5:30 = 02:30 UTC
-    ))
+    p = parse_datetime(
+        col(
+            "2026-03-29T01:30:00+02:00",  # 01:30 at +02:00 is 23:30 UTC the day before
+            "2026-03-29 10:00",
+            "2026-03-29",
+            "2026-03-29T01:30:00.123Z",
+            "2026-03-29T01:30:00-05:00",  # minus five hours → add five: 06:30 UTC
+            "2026-03-29T08:00:00+0530",  # 08:00 - 5:30 = 02:30 UTC
+        )
+    )
     assert p.values.dtype == "datetime64[ns]"
     assert stamps(p) == [
-        TS("2026-03-28 23:30"), TS("2026-03-29 10:00"), TS("2026-03-29"),
-        TS("2026-03-29 01:30:00.123"), TS("2026-03-29 06:30"), TS("2026-03-29 02:30"),
+        TS("2026-03-28 23:30"),
+        TS("2026-03-29 10:00"),
+        TS("2026-03-29"),
+        TS("2026-03-29 01:30:00.123"),
+        TS("2026-03-29 06:30"),
+        TS("2026-03-29 02:30"),
     ]
     assert not p.bad.any()
 
@@ -219,8 +230,10 @@ def test_epochs_seconds_and_milliseconds() -> None:
     assert 19675 * 86400 + 80000 == 1_700_000_000
     p = parse_datetime(col("1700000000", "1700000000000", "1700000000.5", "1700000000123"))
     assert stamps(p) == [
-        TS("2023-11-14 22:13:20"), TS("2023-11-14 22:13:20"),
-        TS("2023-11-14 22:13:20.500"), TS("2023-11-14 22:13:20.123"),
+        TS("2023-11-14 22:13:20"),
+        TS("2023-11-14 22:13:20"),
+        TS("2023-11-14 22:13:20.500"),
+        TS("2023-11-14 22:13:20.123"),
     ]
     assert p.info["kind"] == "epoch"
 
@@ -369,12 +382,54 @@ def test_numeric_dtype_passes_through() -> None:
 
 
 def test_booleans() -> None:
-    s = col("yes", "No", "TRUE", "f", "1", "0", "2", "Y", "n", "on", "OFF", "checked",
-            "unchecked", "Escalated", "not escalated", "t", "false", " ", None, "maybe", "-1")
+    s = col(
+        "yes",
+        "No",
+        "TRUE",
+        "f",
+        "1",
+        "0",
+        "2",
+        "Y",
+        "n",
+        "on",
+        "OFF",
+        "checked",
+        "unchecked",
+        "Escalated",
+        "not escalated",
+        "t",
+        "false",
+        " ",
+        None,
+        "maybe",
+        "-1",
+    )
     p = parse_bool(s)
     assert p.values.dtype == "boolean"
-    expected = [True, False, True, False, True, False, True, True, False, True, False, True,
-                False, True, False, True, False, None, None, None, None]
+    expected = [
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        None,
+        None,
+        None,
+        None,
+    ]
     assert [None if v is pd.NA else bool(v) for v in p.values] == expected
     assert p.bad.tolist() == [False] * 19 + [True, True]
 
@@ -432,8 +487,25 @@ def test_duration_unit_from_header(header: str, unit: str | None) -> None:
 
 
 def test_parse_duration_forms_in_minutes() -> None:
-    s = col("90", "1:30:00", "01:30", "2 days 01:00:00", "-01:23", "1h 30m", "3 days",
-            "45 min", "", None, "abc", "1,5", "$5", "10%", "1:75", "30s", "00:00:30")
+    s = col(
+        "90",
+        "1:30:00",
+        "01:30",
+        "2 days 01:00:00",
+        "-01:23",
+        "1h 30m",
+        "3 days",
+        "45 min",
+        "",
+        None,
+        "abc",
+        "1,5",
+        "$5",
+        "10%",
+        "1:75",
+        "30s",
+        "00:00:30",
+    )
     p = parse_duration(s, "minutes")
     # by hand: 1:30:00 = 90 min; 2 days 1 h = 2*1440 + 60 = 2940; -01:23 = -(60+23)
     assert p.values.tolist()[:8] == [90.0, 90.0, 90.0, 2940.0, -83.0, 90.0, 4320.0, 45.0]
@@ -497,7 +569,10 @@ def accounting_style(c: int) -> str:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(cents, min_size=1, max_size=12), st.sampled_from([us_style, eu_style, accounting_style]))
+@given(
+    st.lists(cents, min_size=1, max_size=12),
+    st.sampled_from([us_style, eu_style, accounting_style]),
+)
 def test_money_round_trips(values: list[int], style) -> None:
     p = parse_number(pd.Series([style(c) for c in values]))
     assert not p.bad.any()
@@ -521,8 +596,10 @@ def test_dates_round_trip(values: list[dt.datetime], style: str) -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.dates(dt.date(1960, 1, 1), dt.date(2100, 12, 31)), min_size=1, max_size=8),
-       st.integers(0, 86399))
+@given(
+    st.lists(st.dates(dt.date(1960, 1, 1), dt.date(2100, 12, 31)), min_size=1, max_size=8),
+    st.integers(0, 86399),
+)
 def test_excel_serials_round_trip(days: list[dt.date], second: int) -> None:
     serials = [(d - dt.date(1899, 12, 30)).days + second / 86400 for d in days]
     p = parse_datetime(pd.Series([repr(x) for x in serials]))
@@ -544,15 +621,24 @@ def test_parse_id_never_changes_digit_strings(ids: list[str]) -> None:
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.one_of(st.text(max_size=30), st.sampled_from(["", " ", "\t"]), st.none()),
-                max_size=8))
+@given(
+    st.lists(
+        st.one_of(st.text(max_size=30), st.sampled_from(["", " ", "\t"]), st.none()), max_size=8
+    )
+)
 def test_parsers_never_raise_and_blanks_are_not_bad(cells: list[str | None]) -> None:
     s = pd.Series(cells, dtype="object")
     blank = is_blank(s)
     for p in (
-        parse_datetime(s), parse_datetime(s, default_dayfirst=True), parse_number(s),
-        parse_number(s, decimal_comma=True), parse_bool(s), parse_duration(s, "minutes"),
-        parse_id(s), parse_text(s), parse_category(s),
+        parse_datetime(s),
+        parse_datetime(s, default_dayfirst=True),
+        parse_number(s),
+        parse_number(s, decimal_comma=True),
+        parse_bool(s),
+        parse_duration(s, "minutes"),
+        parse_id(s),
+        parse_text(s),
+        parse_category(s),
     ):
         assert p.bad.dtype == bool and len(p.bad) == len(s)
         assert not p.bad[blank].any()

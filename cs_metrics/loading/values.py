@@ -28,16 +28,16 @@ from cs_metrics.loading.headers import normalise_header
 
 __all__ = [
     "Parsed",
-    "is_blank",
-    "parse_datetime",
-    "parse_number",
-    "extract_currency",
-    "parse_bool",
     "duration_unit_from_header",
+    "extract_currency",
+    "is_blank",
+    "parse_bool",
+    "parse_category",
+    "parse_datetime",
     "parse_duration",
     "parse_id",
+    "parse_number",
     "parse_text",
-    "parse_category",
 ]
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3's default `str` dtype
@@ -160,9 +160,7 @@ _FREE_DATES = [
     "%a %b %d %Y",
 ]
 # All-numeric forms whose day/month order is decided per column: (day-first, month-first).
-_NUM_DATES = [
-    (f"%d{sep}%m{sep}{y}", f"%m{sep}%d{sep}{y}") for sep in "/.-" for y in ("%Y", "%y")
-]
+_NUM_DATES = [(f"%d{sep}%m{sep}{y}", f"%m{sep}%d{sep}{y}") for sep in "/.-" for y in ("%Y", "%y")]
 _NUMERIC = r"^\d+(?:\.\d+)?$"
 _ISO_PREFIX = r"^\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d|$)"
 _DATE_TOKEN_SPLIT = r"[ /.,\-]+"
@@ -193,7 +191,9 @@ def _strptime(arr: Any, f: _Fmt, check_day: bool = True) -> tuple[np.ndarray, np
     %Y reads '26' as year 26) and days that strptime rolled into the next month
     (31/02 → 03/03)."""
     res = pc.strptime(arr, format=f.fmt, unit="s", error_is_null=True)
-    secs = np.array(pc.fill_null(pc.cast(res, pa.int64()), _MIN_S - 1).to_numpy(zero_copy_only=False))
+    secs = np.array(
+        pc.fill_null(pc.cast(res, pa.int64()), _MIN_S - 1).to_numpy(zero_copy_only=False)
+    )
     ok = (secs >= _MIN_S) & (secs < _MAX_S)
     if check_day and f.day_idx >= 0 and ok.any():
         # A roll-over needs a day token of 29-31: only those values get the costly check.
@@ -310,7 +310,10 @@ def _decide_order(dm: _DayMonth, dayfirst: bool | None, default_dayfirst: bool) 
 
 
 def _numeric_block(
-    arr: Any, pairs: list[tuple[_Fmt, _Fmt]], dm: _DayMonth, dayfirst: bool | None,
+    arr: Any,
+    pairs: list[tuple[_Fmt, _Fmt]],
+    dm: _DayMonth,
+    dayfirst: bool | None,
     default_dayfirst: bool,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """All-numeric dates (3/5/2026): decide the day/month order once per column.
@@ -337,8 +340,7 @@ def _numeric_block(
     twin = {p[0].fmt: p[1].fmt for p in pairs}
     ns = np.full(len(ns_dm), _NAT, dtype=np.int64)
     ns[both] = (
-        _from_ymd(year[both], day[both], month[both]) * _NS_PER_DAY
-        + ns_dm[both] % _NS_PER_DAY
+        _from_ymd(year[both], day[both], month[both]) * _NS_PER_DAY + ns_dm[both] % _NS_PER_DAY
     )
     ns[rest[ok_rest]] = ns_rest[ok_rest]
     ok = both.copy()
@@ -452,9 +454,7 @@ def _numeric_dates(x: np.ndarray, text: Any, date1904: bool) -> tuple[np.ndarray
     elif kind == "epoch":
         us_s = np.round(frac * 1e6).astype(np.int64)  # fractional seconds to the microsecond
         us_ms = np.round(frac * 1e3).astype(np.int64)  # fractional milliseconds likewise
-        out = np.where(
-            millis, whole * 1_000_000 + us_ms * 1_000, whole * _NS_PER_S + us_s * 1_000
-        )
+        out = np.where(millis, whole * 1_000_000 + us_ms * 1_000, whole * _NS_PER_S + us_s * 1_000)
         ok = secs | millis
     else:
         rows = np.flatnonzero(ymd)
@@ -569,7 +569,9 @@ def parse_datetime(
     if _match(sample, _NUMERIC).all() and _match(nb_arr, _NUMERIC).all():
         ns, good, kind = _numeric_dates(_to_float(nb_arr), nb_arr, date1904)
         out[nb[good]], ok[nb[good]] = ns[good], True
-        info.update(kind=kind, formats=[kind], date1904=date1904 if kind == "excel_serial" else None)
+        info.update(
+            kind=kind, formats=[kind], date1904=date1904 if kind == "excel_serial" else None
+        )
         return done()
 
     dm = _DayMonth()
@@ -590,21 +592,191 @@ def parse_datetime(
 # --------------------------------------------------------------------------- numbers and money
 
 _SYMBOLS = {
-    "$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW",
-    "₽": "RUB", "₺": "TRY", "₪": "ILS", "₱": "PHP", "฿": "THB", "₫": "VND", "R$": "BRL",
-    "C$": "CAD", "CA$": "CAD", "A$": "AUD", "AU$": "AUD", "NZ$": "NZD", "HK$": "HKD",
-    "S$": "SGD", "SG$": "SGD", "MX$": "MXN", "CHF": "CHF", "FR.": "CHF",
+    "$": "USD",
+    "US$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "JPY",
+    "₹": "INR",
+    "₩": "KRW",
+    "₽": "RUB",
+    "₺": "TRY",
+    "₪": "ILS",
+    "₱": "PHP",
+    "฿": "THB",
+    "₫": "VND",
+    "R$": "BRL",
+    "C$": "CAD",
+    "CA$": "CAD",
+    "A$": "AUD",
+    "AU$": "AUD",
+    "NZ$": "NZD",
+    "HK$": "HKD",
+    "S$": "SGD",
+    "SG$": "SGD",
+    "MX$": "MXN",
+    "CHF": "CHF",
+    "FR.": "CHF",
 }
 # Active ISO 4217 codes: a three-letter word counts as a currency only if it is one.
 _ISO_CODES = frozenset(
-    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD
-    BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR
-    FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD
-    JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT
-    MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG
-    QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS
-    TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR
-    ZMW ZWL""".split()
+    [
+        "AED",
+        "AFN",
+        "ALL",
+        "AMD",
+        "ANG",
+        "AOA",
+        "ARS",
+        "AUD",
+        "AWG",
+        "AZN",
+        "BAM",
+        "BBD",
+        "BDT",
+        "BGN",
+        "BHD",
+        "BIF",
+        "BMD",
+        "BND",
+        "BOB",
+        "BRL",
+        "BSD",
+        "BTN",
+        "BWP",
+        "BYN",
+        "BZD",
+        "CAD",
+        "CDF",
+        "CHF",
+        "CLP",
+        "CNY",
+        "COP",
+        "CRC",
+        "CUP",
+        "CVE",
+        "CZK",
+        "DJF",
+        "DKK",
+        "DOP",
+        "DZD",
+        "EGP",
+        "ERN",
+        "ETB",
+        "EUR",
+        "FJD",
+        "FKP",
+        "GBP",
+        "GEL",
+        "GHS",
+        "GIP",
+        "GMD",
+        "GNF",
+        "GTQ",
+        "GYD",
+        "HKD",
+        "HNL",
+        "HTG",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "IQD",
+        "IRR",
+        "ISK",
+        "JMD",
+        "JOD",
+        "JPY",
+        "KES",
+        "KGS",
+        "KHR",
+        "KMF",
+        "KPW",
+        "KRW",
+        "KWD",
+        "KYD",
+        "KZT",
+        "LAK",
+        "LBP",
+        "LKR",
+        "LRD",
+        "LSL",
+        "LYD",
+        "MAD",
+        "MDL",
+        "MGA",
+        "MKD",
+        "MMK",
+        "MNT",
+        "MOP",
+        "MRU",
+        "MUR",
+        "MVR",
+        "MWK",
+        "MXN",
+        "MYR",
+        "MZN",
+        "NAD",
+        "NGN",
+        "NIO",
+        "NOK",
+        "NPR",
+        "NZD",
+        "OMR",
+        "PAB",
+        "PEN",
+        "PGK",
+        "PHP",
+        "PKR",
+        "PLN",
+        "PYG",
+        "QAR",
+        "RON",
+        "RSD",
+        "RUB",
+        "RWF",
+        "SAR",
+        "SBD",
+        "SCR",
+        "SDG",
+        "SEK",
+        "SGD",
+        "SHP",
+        "SLE",
+        "SOS",
+        "SRD",
+        "SSP",
+        "STN",
+        "SVC",
+        "SYP",
+        "SZL",
+        "THB",
+        "TJS",
+        "TMT",
+        "TND",
+        "TOP",
+        "TRY",
+        "TTD",
+        "TWD",
+        "TZS",
+        "UAH",
+        "UGX",
+        "USD",
+        "UYU",
+        "UZS",
+        "VES",
+        "VND",
+        "VUV",
+        "WST",
+        "XAF",
+        "XCD",
+        "XOF",
+        "XPF",
+        "YER",
+        "ZAR",
+        "ZMW",
+        "ZWL",
+    ]
 )
 _CUR = r"(?:[A-Za-z]{1,3}\$|[$€£¥₹₩₽₺₪₱฿₫]|[A-Za-z]{3}|[Ff][Rr]\.)"
 _SHAPE = re.compile(
@@ -787,11 +959,12 @@ def _numbers(arr: Any, decimal_comma: bool | None) -> _Numbers:
     codes, uniques = pd.factorize(pd.Series(pd.array(shape, dtype=_STR)))
     codes = np.asarray(codes)
     shapes = [_read_shape(u) for u in uniques]
-    lut = lambda attr, dtype: np.array([getattr(sh, attr) for sh in shapes] + [0], dtype=dtype)  # noqa: E731
-    valid = lut("valid", bool)[codes]
-    sign = lut("sign", np.float64)[codes]
-    pct = lut("pct", bool)[codes]
-    exp = lut("exp", bool)[codes]
+
+    def per_row(attr: str, dtype: Any) -> np.ndarray:
+        return np.array([getattr(sh, attr) for sh in shapes] + [0], dtype=dtype)[codes]
+
+    valid, sign = per_row("valid", bool), per_row("sign", np.float64)
+    pct, exp = per_row("pct", bool), per_row("exp", bool)
     has_digit = _match(num, r"\d")  # a literal '#' in the text has a shape but no digits
     us = _match(num, _US) & valid & ~exp & has_digit
     eu = _match(num, _EU) & valid & ~exp & has_digit
@@ -803,7 +976,8 @@ def _numbers(arr: Any, decimal_comma: bool | None) -> _Numbers:
         us_val[rows] = _to_float(_without(_take(num, rows), 44))  # drop the thousands commas
     rows = np.flatnonzero(eu)
     if rows.size:
-        eu_val[rows] = _to_float(_without(_take(num, rows), 46, (44, 46)))  # drop the dots, comma → point
+        # drop the thousands dots, decimal comma → point
+        eu_val[rows] = _to_float(_without(_take(num, rows), 46, (44, 46)))
     only_us, only_eu = us & ~eu, eu & ~us
     both = us & eu
     differ = both & (us_val != eu_val)
@@ -873,9 +1047,7 @@ def parse_number(s: pd.Series, *, decimal_comma: bool | None = None) -> Parsed:
         out[nb], ok[nb] = r.values, r.ok
         seen = np.unique(r.codes[r.ok & (r.codes >= 0)])
         curs = {r.currency[i] for i in seen} - {None}
-        info.update(
-            currencies=sorted(curs), decimal_comma=r.decimal_comma, ambiguous=r.ambiguous
-        )
+        info.update(currencies=sorted(curs), decimal_comma=r.decimal_comma, ambiguous=r.ambiguous)
         note = r.note
     out[~ok] = np.nan
     return Parsed(pd.Series(out, index=t.index), _bad_series(~blank & ~ok, t.index), note, info)
@@ -900,7 +1072,23 @@ def extract_currency(s: pd.Series) -> pd.Series:
 
 # --------------------------------------------------------------------------- booleans
 
-_TRUE = {"yes", "y", "true", "t", "x", "✓", "✔", "☑", "on", "checked", "escalated", "ja", "oui", "sí", "si"}
+_TRUE = {
+    "yes",
+    "y",
+    "true",
+    "t",
+    "x",
+    "✓",
+    "✔",
+    "☑",
+    "on",
+    "checked",
+    "escalated",
+    "ja",
+    "oui",
+    "sí",
+    "si",
+}
 _FALSE = {"no", "n", "false", "f", "off", "unchecked", "not escalated", "nein", "non", "none"}
 _MARKS = {"x", "✓", "✔", "☑"}
 _LEVEL = re.compile(r"[-+]?\d+(?:\.\d+)?")
@@ -940,7 +1128,9 @@ def parse_bool(s: pd.Series) -> Parsed:
     missing = ~known & ~(blank & marks)
     values[missing] = pd.NA
     info = {"marks": bool(marks)}
-    return Parsed(pd.Series(values, index=t.index), _bad_series(~blank & ~known, t.index), None, info)
+    return Parsed(
+        pd.Series(values, index=t.index), _bad_series(~blank & ~known, t.index), None, info
+    )
 
 
 # --------------------------------------------------------------------------- durations
@@ -953,7 +1143,13 @@ _UNIT_WORDS = {
     "days": ("d", "day", "days"),
 }
 _UNIT_OF = {w: u for u, ws in _UNIT_WORDS.items() for w in ws}
-_SECONDS_PER = {"milliseconds": 0.001, "seconds": 1.0, "minutes": 60.0, "hours": 3600.0, "days": 86400.0}
+_SECONDS_PER = {
+    "milliseconds": 0.001,
+    "seconds": 1.0,
+    "minutes": 60.0,
+    "hours": 3600.0,
+    "days": 86400.0,
+}
 # "… in minutes within business hours": the hours there name a calendar, not a unit.
 _CALENDAR_HOURS = re.compile(r"\b(?:business|office|working|calendar|support)\s+hours?\b")
 
@@ -974,7 +1170,9 @@ def duration_unit_from_header(header: str) -> str | None:
     key = _CALENDAR_HOURS.sub(" ", normalise_header(raw))
     tokens = key.split()
     found: list[tuple[str, bool]] = []  # (unit, stated firmly: after 'in' or in brackets)
-    bracketed = {t for b in re.findall(r"[(\[]([^)\]]*)[)\]]", raw) for t in normalise_header(b).split()}
+    bracketed = {
+        t for b in re.findall(r"[(\[]([^)\]]*)[)\]]", raw) for t in normalise_header(b).split()
+    }
     for i, tok in enumerate(tokens):
         unit = _UNIT_OF.get(tok)
         if unit is None:
@@ -1045,8 +1243,10 @@ def parse_duration(s: pd.Series, unit: str, *, to: str = "minutes") -> Parsed:
             m = pc.extract_regex(_take(arr, rows), _WORDS)
             named = _np_bool(pc.is_valid(m))
             v = (
-                _float_field(m, "d") * 86400 + _float_field(m, "h") * 3600
-                + _float_field(m, "m") * 60 + _float_field(m, "s")
+                _float_field(m, "d") * 86400
+                + _float_field(m, "h") * 3600
+                + _float_field(m, "m") * 60
+                + _float_field(m, "s")
             )
             any_unit = _filled(m, "d") | _filled(m, "h") | _filled(m, "m") | _filled(m, "s")
             secs[rows] = np.where(named & any_unit, v, np.nan)
