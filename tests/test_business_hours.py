@@ -155,6 +155,11 @@ def test_config_errors_name_the_key(cfg, key):
         BusinessCalendar.from_config(cfg)
     assert e.value.issues[0].key == key
     assert key in str(e.value)
+    # the config validator's codes
+    code = e.value.issues[0].code
+    assert code == ("bad-timezone" if key.endswith("timezone") else
+                    "bad-time" if "9am" in str(cfg) or "900" in str(cfg) or "1020" in str(cfg)
+                    else "bad-value")
 
 
 def test_unquoted_yaml_time_gets_a_hint():

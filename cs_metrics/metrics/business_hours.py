@@ -48,8 +48,9 @@ _NS_PER_MIN = 60_000_000_000
 _NS_PER_DAY = 86_400_000_000_000
 
 
-def _err(key: str, message: str) -> ConfigError:
-    return ConfigError(f"{key}: {message}", [Issue("bad-config", message, level="error", key=key)])
+def _err(key: str, message: str, code: str = "bad-value") -> ConfigError:
+    """Same issue codes as the config validator (bad-time, bad-timezone, bad-value)."""
+    return ConfigError(f"{key}: {message}", [Issue(code, message, level="error", key=key)])
 
 
 def _parse_time(value: Any, key: str) -> int:
@@ -59,13 +60,13 @@ def _parse_time(value: Any, key: str) -> int:
         if isinstance(value, int):
             # YAML 1.1 reads an unquoted 17:00 as the number 1020 (base 60)
             hint = " (YAML reads an unquoted 17:00 as a number: quote times, e.g. \"17:00\")"
-        raise _err(key, f"expected a time as a quoted \"HH:MM\" string, got {value!r}{hint}")
+        raise _err(key, f"expected a time as a quoted \"HH:MM\" string, got {value!r}{hint}", "bad-time")
     m = _TIME.match(value)
     if not m:
-        raise _err(key, f"expected a time \"HH:MM\", got {value!r}")
+        raise _err(key, f"expected a time \"HH:MM\", got {value!r}", "bad-time")
     h, mi = int(m.group(1)), int(m.group(2))
     if mi >= 60 or h > 24 or (h == 24 and mi):
-        raise _err(key, f"not a time of day: {value!r}")
+        raise _err(key, f"not a time of day: {value!r}", "bad-time")
     return h * 60 + mi
 
 
@@ -129,7 +130,7 @@ class BusinessCalendar:
             ZoneInfo(str(tz))
         except (ZoneInfoNotFoundError, ValueError):
             raise _err(f"{KEY}.timezone", f"unknown time zone {tz!r} (expected an IANA name "
-                       "like Europe/Berlin)") from None
+                       "like Europe/Berlin)", "bad-timezone") from None
         hours = cfg.get("hours")
         if not isinstance(hours, dict) or not hours:
             raise _err(f"{KEY}.hours", "expected a mapping weekday → [\"HH:MM\", \"HH:MM\"], "

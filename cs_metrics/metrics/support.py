@@ -677,7 +677,7 @@ SLA_KEYS = ("first_response_hours", "resolution_hours")
 
 
 def _cfg_err(key: str, message: str) -> ConfigError:
-    return ConfigError(f"{key}: {message}", [Issue("bad-config", message, level="error", key=key)])
+    return ConfigError(f"{key}: {message}", [Issue("bad-value", message, level="error", key=key)])
 
 
 def sla_targets(ctx: Context) -> dict[str, dict[str, float]] | None:
