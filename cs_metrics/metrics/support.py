@@ -69,7 +69,7 @@ def _nat(x: np.ndarray) -> np.ndarray:
 
 def _hours(later: np.ndarray, earlier: np.ndarray, later_missing: np.ndarray) -> np.ndarray:
     h = (later - earlier) / _NS_PER_HOUR
-    h[later_missing | (h < 0)] = np.nan
+    h[later_missing | _nat(earlier) | (h < 0)] = np.nan
     return h
 
 
@@ -167,7 +167,7 @@ def masks(ctx: Context) -> Masks:
         w = ctx.window
         lo, hi = pd.Timestamp(w.start).value, pd.Timestamp(w.end_exclusive).value
         created_in = (p.created >= lo) & (p.created < hi)
-        created_by_r = p.created < hi
+        created_by_r = (p.created < hi) & ~_nat(p.created)  # the loader never leaves it missing
         if p.resolved is not None:
             resolved_in = (p.resolved >= lo) & (p.resolved < hi)
             resolved_pos = np.flatnonzero(resolved_in)
