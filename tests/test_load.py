@@ -183,3 +183,34 @@ def test_vendor_values():
     s = load(explicit={"surveys": FIX / "vendors" / "typeform_responses.csv"}, today=TODAY).datasets["surveys"].frame
     assert (s["response_id"].iloc[0], s["survey_type"].iloc[0], s["score"].iloc[0]) == (
         "0a1b2c3d4e5f60718293a4b5c6d7e8f9", "nps", 8.0)
+
+
+def test_header_only_files_give_empty_typed_frames(tmp_path):
+    (tmp_path / "accounts.csv").write_text("Account ID,Name\nA-1,Acme\n")
+    (tmp_path / "tickets.csv").write_text("Id,Created at,Organization\n")
+    (tmp_path / "billing.csv").write_text("Customer,Total\n")
+    b = load(tmp_path, today=TODAY)
+    t = b.datasets["tickets"]
+    assert (t.rows_read, t.rows_used) == (0, 0)
+    assert str(t.frame["created_at"].dtype) == "datetime64[ns]"
+    assert {"account_id", "account_ref"} <= set(t.frame.columns)
+    assert b.datasets["billing"].frame["amount"].dtype == "float64"
+    assert b.issues == []
+
+
+def test_workbook_sheets_and_progress(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Accounts"
+    ws.append(["Account ID", "Account Name"])
+    ws.append(["A-1", "Acme Inc"])
+    ws2 = wb.create_sheet("Tickets")
+    ws2.append(["Ticket ID", "Created at", "Organization"])
+    ws2.append(["1", "2026-09-01 10:00", "ACME"])  # name without suffix, upper case → A-1
+    wb.save(tmp_path / "export.xlsx")
+    said = []
+    b = load(tmp_path / "export.xlsx", today=TODAY, progress=said.append)
+    assert b.datasets["tickets"].frame["account_id"].tolist() == ["A-1"]
+    assert any("Tickets" in m for m in said) and any("accounts" in m for m in said)
