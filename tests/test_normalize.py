@@ -214,6 +214,7 @@ def test_ambiguous_date_order_info_and_meta():
     assert norm.frame["created_at"].iloc[0] == pd.Timestamp("2026-01-02")
     (i,) = [i for i in sink.issues if i.code == "ambiguous-date-order"]
     assert i.level == "info" and i.column == "Created at" and "month-first" in i.message
+    assert i.value == "month-first (MM/DD)"
     norm, sink = run("tickets", {"Id": ["1", "2"], "Created at": ["01/02/2026", "03/04/2026"]},
                      delimiter=";")
     assert norm.meta["dayfirst"]["created_at"] is True

@@ -230,11 +230,11 @@ def _date_note(name: str, header: str, p, ctx: _Ctx) -> None:
         ctx.meta.setdefault("dayfirst", {})[name] = bool(df)
     if info.get("ambiguous") or (p.note and "ambiguous" in str(p.note).lower()):
         order = "day-first (DD/MM)" if df else "month-first (MM/DD)"
+        text = (f"'{header}': {p.note}" if p.note else
+                f"'{header}': day/month order cannot be told from the values; read as {order}; "
+                "set dates.dayfirst in the config to force it")
         ctx.sink.add(Issue(code="ambiguous-date-order", level="info", dataset=ctx.dataset,
-                           file=ctx.file, column=header,
-                           message=f"'{header}': day/month order cannot be told from the values; "
-                                   f"read as {order}" + (f" ({p.note})" if p.note else "")
-                                   + "; set dates.dayfirst in the config to force it"))
+                           file=ctx.file, column=header, value=order, message=text))
 
 
 def normalise(
