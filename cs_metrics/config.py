@@ -214,7 +214,7 @@ class Map(S):
         for k, val in v.items():
             if k not in self.fields:
                 hint = _did_you_mean(str(k), list(self.fields))
-                out.append(("unknown-key", f"unknown key {k!r}{hint}; valid keys: {', '.join(self.fields)}", path + (k,)))
+                out.append(("unknown-key", f"unknown key {k!r}{hint}; valid keys: {', '.join(self.fields)}", path + (str(k),)))
                 continue
             self.fields[k].check(val, path + (k,), out)
         for r in self.required:
@@ -240,9 +240,9 @@ class Dict(S):
         for k, val in v.items():
             if self.key_choices is not None and k not in self.key_choices:
                 hint = _did_you_mean(str(k), list(self.key_choices))
-                out.append(("unknown-key", f"unknown key {k!r}{hint}; valid keys: {', '.join(self.key_choices)}", path + (k,)))
+                out.append(("unknown-key", f"unknown key {k!r}{hint}; valid keys: {', '.join(self.key_choices)}", path + (str(k),)))
                 continue
-            self.value.check(val, path + (k,), out)
+            self.value.check(val, path + (str(k),), out)
 
 
 @dataclass
@@ -458,7 +458,7 @@ def _general_semantics(cfg: dict[str, Any]) -> list[tuple[str, str, Path_, str]]
     for code, rate in (cur.get("rates") or {}).items():
         if isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate <= 0:
             out.append(("bad-rate", f"rate for {code} must be positive (units of base per 1 {code}), found {rate}",
-                        ("currency", "rates", code), "error"))
+                        ("currency", "rates", str(code)), "error"))
     fin = cfg.get("finance") or {}
     gm = fin.get("gross_margin")
     if _num(gm) and not 0 <= gm <= 1:
@@ -475,7 +475,7 @@ def _general_semantics(cfg: dict[str, Any]) -> list[tuple[str, str, Path_, str]]
         if isinstance(sv.get(t), dict) and "scale" in sv[t]:
             scales.append((("surveys", t, "scale"), sv[t]["scale"]))
     for t, sc in (sv.get("scales") or {}).items():
-        scales.append((("surveys", "scales", t), sc))
+        scales.append((("surveys", "scales", str(t)), sc))
     for p, sc in scales:
         if isinstance(sc, list) and len(sc) == 2 and all(_num(x) for x in sc) and sc[0] >= sc[1]:
             out.append(("bad-scale", f"scale [min, max] needs min < max, found {sc}", p, "error"))
@@ -486,7 +486,7 @@ def _general_semantics(cfg: dict[str, Any]) -> list[tuple[str, str, Path_, str]]
             out.append(("bad-value", f"{key} {v} is outside the scale {sc}", ("surveys", t, key), "error"))
     for t, w in (sv.get("cxi") or {}).items():
         if _num(w) and w < 0:
-            out.append(("bad-weight", f"weight cannot be negative, found {w}", ("surveys", "cxi", t), "error"))
+            out.append(("bad-weight", f"weight cannot be negative, found {w}", ("surveys", "cxi", str(t)), "error"))
     cxi = sv.get("cxi") or {}
     if cxi and all(_num(w) for w in cxi.values()) and sum(cxi.values()) == 0:
         out.append(("weights-all-zero", "all cxi weights are 0: at least one must be positive", ("surveys", "cxi"), "error"))
@@ -521,13 +521,13 @@ def _general_semantics(cfg: dict[str, Any]) -> list[tuple[str, str, Path_, str]]
         for prio, targets in sla.items():
             if not isinstance(prio, str) or prio != prio.strip().lower() or not prio:
                 out.append(("bad-priority", f"priority keys are lower-case names (priorities are lower-cased on load), found {prio!r}",
-                            ("support", "sla", prio), "error"))
+                            ("support", "sla", str(prio)), "error"))
             elif prio not in KNOWN_PRIORITIES:
                 out.append(("unknown-priority", f"priority {prio!r} is not a usual one ({', '.join(KNOWN_PRIORITIES)}); "
-                            "it only matches tickets with exactly that priority", ("support", "sla", prio), "warning"))
+                            "it only matches tickets with exactly that priority", ("support", "sla", str(prio)), "warning"))
             for k, v in (targets or {}).items() if isinstance(targets, dict) else ():
                 if _num(v) and v <= 0:
-                    out.append(("bad-value", f"{k} target must be positive hours, found {v}", ("support", "sla", prio, k), "error"))
+                    out.append(("bad-value", f"{k} target must be positive hours, found {v}", ("support", "sla", str(prio), k), "error"))
     return out
 
 

@@ -379,11 +379,11 @@ def _check_measure(m: dict[str, Any], path: tuple, metrics: list[str], out: Foun
             out.append(("missing-key", "rule map needs 'map': category → score", path, "error"))
         seen: dict[str, Any] = {}
         for k, v in mp.items():
-            _check_score(v, path + ("map", k), out)
+            _check_score(v, path + ("map", str(k)), out)
             nk = norm_category(k)
             if nk in seen:
                 out.append(("duplicate-key", f"categories {seen[nk]!r} and {k!r} are the same once case is ignored",
-                            path + ("map", k), "error"))
+                            path + ("map", str(k)), "error"))
             seen[nk] = k
         _check_score(m.get("default"), path + ("default",), out, "default")
     miss = m.get("missing")
