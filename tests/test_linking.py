@@ -99,3 +99,12 @@ def test_many_rows_few_references_is_vectorised():
     out, issues, counts = link(frame(refs), ACCOUNTS, "tickets", INFO)
     assert counts == {"id": 100_000, "id_ci": 0, "name": 100_000, "domain": 0, "orphan": 100_000, "ambiguous": 0}
     assert len(issues) == 1000  # capped; exact count in counts
+
+
+def test_salesforce_15_and_18_character_ids_are_the_same_record():
+    acc = pd.DataFrame({"account_id": pd.array(["0015g00000ABCDEAAA", "0015g00000XYZabQAA"], dtype="str")})
+    # 15-char form of the first id; the second ref differs only by case in the 15 chars → not linked by id
+    out, _, counts = link(frame(["0015g00000ABCDE", "0015g00000xyzabQAA"]), acc, "tickets", INFO)
+    assert out["account_id"].iloc[0] == "0015g00000ABCDEAAA"
+    assert counts["id"] == 1
+    assert out["account_id"].iloc[1] == "0015g00000XYZabQAA" and counts["id_ci"] == 1

@@ -93,6 +93,10 @@ def link(frame: pd.DataFrame, accounts: pd.DataFrame | None, dataset: str,
     acc_ids = accounts["account_id"].astype("str").reset_index(drop=True)
     pos = np.arange(len(acc_ids))
     exact_map = dict(zip(acc_ids.to_numpy(dtype=object), pos))
+    # Salesforce ids: a 15-character id and its 18-character form name the
+    # same record (compared case-sensitively on the first 15 characters)
+    sf = acc_ids.str.fullmatch(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?").fillna(False).to_numpy()
+    sf15_map, _ = _unique_map(acc_ids.str.slice(0, 15).where(sf), pos)
     ci_map, _ = _unique_map(acc_ids.str.lower(), pos)
     name_map, name_shared = (_unique_map(normalise_name(accounts["name"].reset_index(drop=True)), pos)
                              if "name" in accounts.columns else ({}, set()))
@@ -106,7 +110,11 @@ def link(frame: pd.DataFrame, accounts: pd.DataFrame | None, dataset: str,
     how = np.full(len(u), -1, dtype=np.int8)
     nn = normalise_name(u)
     ref_dom = normalise_domain(u)
-    for k, got in enumerate((_lookup(u, exact_map), _lookup(u.str.lower(), ci_map),
+    u_sf = u.str.slice(0, 15).where(u.str.fullmatch(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?").fillna(False))
+    exact = _lookup(u, exact_map)
+    sf_hit = _lookup(u_sf, sf15_map)
+    exact = np.where(exact >= 0, exact, sf_hit)
+    for k, got in enumerate((exact, _lookup(u.str.lower(), ci_map),
                              _lookup(nn, name_map), _lookup(ref_dom, dom_map))):
         m = (res < 0) & (got >= 0)
         res[m] = got[m]
