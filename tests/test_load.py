@@ -214,3 +214,18 @@ def test_workbook_sheets_and_progress(tmp_path):
     b = load(tmp_path / "export.xlsx", today=TODAY, progress=said.append)
     assert b.datasets["tickets"].frame["account_id"].tolist() == ["A-1"]
     assert any("Tickets" in m for m in said) and any("accounts" in m for m in said)
+
+
+def test_r12_amount_columns_of_different_kinds_do_not_mix(tmp_path):
+    # both map account_id + amount, but one amount is per unit, the other tax-inclusive
+    (tmp_path / "billing_a.csv").write_text("Customer,Total\nc,10\n")
+    (tmp_path / "billing_b.csv").write_text("Customer,unit_amount\nc,10\n")
+    with pytest.raises(InputError) as e:
+        load(tmp_path, today=TODAY)
+    (i,) = e.value.issues
+    assert i.code == "incompatible-files" and "per_unit" in i.message and "tax_inclusive" in i.message
+
+
+def test_r12_columns_name_every_files_header():
+    b = load(FIX / "concat", today=TODAY)
+    assert b.datasets["tickets"].columns["ticket_id"] == "Ticket ID | ticket_id"
