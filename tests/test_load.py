@@ -229,3 +229,12 @@ def test_r12_amount_columns_of_different_kinds_do_not_mix(tmp_path):
 def test_r12_columns_name_every_files_header():
     b = load(FIX / "concat", today=TODAY)
     assert b.datasets["tickets"].columns["ticket_id"] == "Ticket ID | ticket_id"
+
+
+def test_fatal_problems_of_all_files_raised_together(tmp_path):
+    (tmp_path / "tickets.csv").write_bytes(b"")  # empty: unreadable
+    (tmp_path / "billing.csv").write_text("Customer,Date\nc,2026-09-01\n")  # no amount
+    with pytest.raises(InputError) as e:
+        load(tmp_path, today=TODAY)
+    got = sorted((i.code, i.file) for i in e.value.issues)
+    assert got == [("missing-column", "billing.csv"), ("unreadable-file", "tickets.csv")]

@@ -120,8 +120,8 @@ def test_negative_durations():
     assert len(f) == 2
     assert pd.isna(f["resolved_at"].iloc[0]) and f["resolved_at"].iloc[1] == pd.Timestamp("2026-09-03 10:00")
     assert pd.isna(f["first_response_minutes"].iloc[0]) and f["first_response_minutes"].iloc[1] == 30.0
-    got = codes(sink, "negative-duration")
-    assert [(g[1], g[2]) for g in got] == [(2, "Solved at"), (2, "First reply time in minutes")]
+    assert codes(sink, "negative-duration") == [("t.csv", 2, "Solved at", "2026-09-01 10:00"),
+                                                ("t.csv", 2, "First reply time in minutes", "-5")]
 
 
 def test_duration_units_from_header():
@@ -146,7 +146,7 @@ def test_impossible_values():
     f = norm.frame
     assert pd.isna(f["seats"].iloc[0]) and f["seats"].iloc[1] == 10.0
     assert f["goals_met"].iloc[0] == 3.0 and pd.isna(f["goals_met"].iloc[1])
-    assert [(g[1], g[2]) for g in codes(sink, "impossible-value")] == [(2, "seats"), (3, "goals_met")]
+    assert codes(sink, "impossible-value") == [("t.csv", 2, "seats", "-3"), ("t.csv", 3, "goals_met", "5")]
 
 
 def test_duplicates_first_kept():
@@ -263,8 +263,7 @@ def test_score_out_of_scale_set_aside():
                                  "survey_type": ["nps", "nps", "csat"]})
     # nps 11 > 10; csat 6 > 5 (default csat scale 1–5)
     assert norm.frame["score"].tolist() == [10.0]
-    got = codes(sink, "score-out-of-scale")
-    assert [(g[1], g[3]) for g in got] == [(2, "11"), (4, "6")]
+    assert codes(sink, "score-out-of-scale") == [("t.csv", 2, "score", "11"), ("t.csv", 4, "score", "6")]
 
 
 def test_qualtrics_unfinished_rows_are_not_responses():
