@@ -199,6 +199,27 @@ def test_month_first_flip_keeps_the_time() -> None:
     assert stamps(p) == [TS("2026-03-04 10:30"), TS("2026-03-25 23:59")]
 
 
+def test_month_first_majority_read_first() -> None:
+    # most values fail day-first, so month-first is tried first; 25/1 is the minority
+    p = parse_datetime(col("3/14/2026", "3/15/2026", "3/16/2026", "1/2/2026", "25/1/2026"))
+    assert stamps(p) == [
+        TS("2026-03-14"),
+        TS("2026-03-15"),
+        TS("2026-03-16"),
+        TS("2026-01-02"),
+        None,
+    ]
+    assert p.info["dayfirst"] is False and p.bad.tolist() == [False] * 4 + [True]
+
+
+def test_day_first_wins_after_a_month_first_pass() -> None:
+    # junk makes most rows fail day-first, so month-first goes first; only 25/1 gives
+    # evidence (day-first), so 1/2 must be flipped to 1 February
+    p = parse_datetime(col("x1", "x2", "x3", "x4", "25/1/2026", "1/2/2026"))
+    assert stamps(p) == [None] * 4 + [TS("2026-01-25"), TS("2026-02-01")]
+    assert p.info["dayfirst"] is True
+
+
 # --------------------------------------------------------------------------- dates: numbers
 
 

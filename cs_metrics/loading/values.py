@@ -318,35 +318,38 @@ def _numeric_block(
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """All-numeric dates (3/5/2026): decide the day/month order once per column.
 
-    One day-first pass reads every value that has a day-first reading; a value
-    with both readings (fields <= 12) is flipped arithmetically, so only values
-    that fail day-first need a month-first pass.
+    One pass in the order most sampled values read in; a value with both readings
+    (fields <= 12) is flipped arithmetically when the other order wins, so only
+    values that fail the first pass need a pass in the other order.
     """
     if dm.dayfirst is not None:  # already decided by an earlier pass on this column
         return _cascade(arr, [p[0] if dm.dayfirst else p[1] for p in pairs])
-    ns_dm, ok_dm, used_dm = _cascade(arr, [p[0] for p in pairs])
-    rest = np.flatnonzero(~ok_dm)
-    ns_rest, ok_rest, used_rest = _cascade(_take(arr, rest), [p[1] for p in pairs])
-    year, month, day = _ymd(np.where(ok_dm, ns_dm, 0))
-    both = ok_dm & (day <= 12)
-    dm.only_dm += int((ok_dm & (day > 12)).sum())
-    dm.only_md += int(ok_rest.sum())
+    sample = _take(arr, _sample_rows(np.arange(len(arr))))
+    first_dm = bool(_cascade(sample, [p[0] for p in pairs])[1].mean() >= 0.5)
+    a, b = (0, 1) if first_dm else (1, 0)
+    ns_a, ok_a, used_a = _cascade(arr, [p[a] for p in pairs])
+    rest = np.flatnonzero(~ok_a)
+    ns_b, ok_b, used_b = _cascade(_take(arr, rest), [p[b] for p in pairs])
+    year, month, day = _ymd(np.where(ok_a, ns_a, 0))  # as read in order a
+    both = ok_a & (day <= 12)
+    only_a, only_b = int((ok_a & (day > 12)).sum()), int(ok_b.sum())
+    dm.only_dm += only_a if first_dm else only_b
+    dm.only_md += only_b if first_dm else only_a
     dm.differ += int((both & (day != month)).sum())
-    if not (ok_dm.any() or ok_rest.any()):
-        return ns_dm, ok_dm, []
+    if not (ok_a.any() or ok_b.any()):
+        return ns_a, ok_a, []
     _decide_order(dm, dayfirst, default_dayfirst)
-    if dm.dayfirst is None or dm.dayfirst:  # None: every value reads the same both ways
-        return ns_dm, ok_dm, used_dm
-    twin = {p[0].fmt: p[1].fmt for p in pairs}
-    ns = np.full(len(ns_dm), _NAT, dtype=np.int64)
+    if dm.dayfirst is None or dm.dayfirst == first_dm:  # None: both readings agree everywhere
+        return ns_a, ok_a, used_a
+    twin = {p[a].fmt: p[b].fmt for p in pairs}
+    ns = np.full(len(ns_a), _NAT, dtype=np.int64)
     ns[both] = (
-        _from_ymd(year[both], day[both], month[both]) * _NS_PER_DAY + ns_dm[both] % _NS_PER_DAY
+        _from_ymd(year[both], day[both], month[both]) * _NS_PER_DAY + ns_a[both] % _NS_PER_DAY
     )
-    ns[rest[ok_rest]] = ns_rest[ok_rest]
+    ns[rest[ok_b]] = ns_b[ok_b]
     ok = both.copy()
-    ok[rest[ok_rest]] = True
-    used = [twin[u] for u in used_dm] + used_rest
-    return ns, ok, list(dict.fromkeys(used))
+    ok[rest[ok_b]] = True
+    return ns, ok, list(dict.fromkeys([twin[u] for u in used_a] + used_b))
 
 
 _TZ_TAIL = (
