@@ -108,3 +108,10 @@ def test_salesforce_15_and_18_character_ids_are_the_same_record():
     assert out["account_id"].iloc[0] == "0015g00000ABCDEAAA"
     assert counts["id"] == 1
     assert out["account_id"].iloc[1] == "0015g00000XYZabQAA" and counts["id_ci"] == 1
+
+
+def test_blank_reference_is_an_orphan_with_its_own_message():
+    out, issues, counts = link(frame([None], [None]), ACCOUNTS, "tickets", INFO)
+    (o,) = issues
+    assert (o.code, o.row, o.value) == ("orphan-account", 2, None)
+    assert "no account reference" in o.message and counts["orphan"] == 1

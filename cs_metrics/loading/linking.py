@@ -160,6 +160,9 @@ def link(frame: pd.DataFrame, accounts: pd.DataFrame | None, dataset: str,
     else:
         fcodes, funiq = np.zeros(n, dtype=np.int64), np.array([""], dtype=object)
     raw = _RefOrEmail(ref, email)
+    has_ref = ref.notna().to_numpy()
+    if email is not None:
+        has_ref = has_ref | email.notna().to_numpy()
     kept = dataset in KEEP_ORPHANS
     tail = ("kept for company-wide figures, left out of per-account results" if kept
             else "row set aside (billing and usage orphans feed no KPI)")
@@ -170,8 +173,10 @@ def link(frame: pd.DataFrame, accounts: pd.DataFrame | None, dataset: str,
         fname = str(f)
         sink.add_mask("ambiguous-account", "warning", dataset, col, ambiguous & in_f, raw, rows,
                       fname, f"the reference matches several accounts; {tail}")
-        sink.add_mask("orphan-account", "warning", dataset, col, orphan & ~ambiguous & in_f, raw,
-                      rows, fname, f"no account matches this reference; {tail}")
+        sink.add_mask("orphan-account", "warning", dataset, col, orphan & ~ambiguous & in_f & has_ref,
+                      raw, rows, fname, f"no account matches this reference; {tail}")
+        sink.add_mask("orphan-account", "warning", dataset, col, orphan & in_f & ~has_ref, raw,
+                      rows, fname, f"no account reference (and no e-mail that links one); {tail}")
     if not kept and orphan.any():
         frame = frame.loc[~orphan].reset_index(drop=True)
     return frame, sink.issues[start:], counts
