@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from cs_metrics.bundle import Bundle, Dataset
 from cs_metrics.errors import CsmError, InputError, Issue, format_issues
@@ -131,7 +132,12 @@ def load(
         items = parts[ds]
         say(f"preparing {ds}")
         frames = [p.norm.frame for p in items]
-        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        if len(frames) == 1:
+            frame = frames[0]
+        else:
+            frame = pd.concat(frames, ignore_index=True)
+            # keep the file column categorical (cheap to group by in issues and linking)
+            frame[FILE] = union_categoricals([f[FILE] for f in frames])
         columns = dict(items[0].match.mapping)
         for p in items[1:]:
             for k, h in p.match.mapping.items():
