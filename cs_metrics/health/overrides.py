@@ -43,8 +43,11 @@ def _validate(df: pd.DataFrame, file: str | None, rows: np.ndarray, dataset: str
         nonlocal bad
         m = np.asarray(mask, dtype=bool) & ~bad
         for r, v in zip(rows[m], values.to_numpy(dtype=object, na_value=None)[m]):
-            issues.append(Issue(code, msg, level="error" if dataset is None else "warning", dataset=dataset,
-                                file=file, row=int(r), column=column, value=None if v is None else str(v)))
+            numeric = isinstance(r, (int, np.integer))
+            issues.append(Issue(code, msg if numeric else f"account {r}: {msg}",
+                                level="error" if dataset is None else "warning", dataset=dataset,
+                                file=file, row=int(r) if numeric else None, column=column,
+                                value=None if v is None else str(v)))
         bad |= m
 
     flag(acc.isna(), "override-invalid", "account_id", "override without an account_id", acc)
@@ -123,7 +126,6 @@ def overrides_from_accounts(accounts: pd.DataFrame, model: HealthModel, issues: 
     out, found = _validate(sub.reset_index(drop=True), None, np.array([f"{a}" for a in sub.index], dtype=object), "accounts")
     for i in found:
         i.message = f"override in accounts columns ignored: {i.message}"
-        i.row = None
     issues.extend(found)
     out["source"] = "accounts columns"
     return out
@@ -155,14 +157,15 @@ def apply_overrides(result: "HealthScores", ov: pd.DataFrame) -> None:
     for _, r in ov.iterrows():  # few rows: a loop is fine here
         acc = r["account_id"]
         v = variants[t.at[acc, "profile"]]
-        band = r["band"]
+        band = None if pd.isna(r["band"]) else str(r["band"]).strip().casefold()
+        sc = pd.to_numeric(r["score"], errors="coerce") if "score" in r.index else np.nan
         if band is not None and band not in v.band_names():
             result.issues.append(Issue("override-unknown-band",
                                        f"override for {acc}: band {band!r} is not one of {', '.join(v.band_names())}; ignored",
                                        level="warning", dataset="overrides", value=str(band)))
             continue
-        if not np.isnan(r["score"]):
-            t.at[acc, "score"] = float(r["score"])
+        if not pd.isna(sc):
+            t.at[acc, "score"] = float(sc)
             t.at[acc, "not_scored_reason"] = None
         if band is None:
             band = band_of(np.array([t.at[acc, "score"]], dtype=float), v)[0][0]

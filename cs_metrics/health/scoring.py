@@ -130,7 +130,7 @@ def _evaluate(m: Measure, inp: _Inputs, key: str) -> tuple[pd.Series, np.ndarray
     if m.missing != "reweight":
         sub = 0.0 if m.missing == "worst" else float(m.missing_score)
         s = np.where(has_data, s, sub)
-        why = np.where(has_data, None, why)  # not left out: scored as the substitute
+        why = np.full(n, None, dtype=object)  # not left out: scored as the substitute (imputed)
     return raw, s, has_data, why
 
 
