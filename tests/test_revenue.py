@@ -305,10 +305,14 @@ def test_float_drift_snaps_to_zero():
 def test_empty_billing():
     b = billing([sub("A", 1, "2026-01-01", "2026-02-01")]).iloc[0:0]
     c = ctx_for({"billing": b}, month("2026-03-15"))
-    assert value(c, "mrr").value == 0 and value(c, "paying_accounts").value == 0
-    assert value(c, "arpa").value is None and value(c, "arpa").unavailable_reason
-    assert value(c, "new_mrr").value == 0
+    # nothing recurring at all: MRR is unknown, not a fake 0
     for k in (
+        "mrr",
+        "arr",
+        "paying_accounts",
+        "arpa",
+        "new_mrr",
+        "net_new_mrr",
         "logo_churn_rate",
         "customer_retention_rate",
         "gross_revenue_churn_rate",
@@ -816,6 +820,9 @@ def test_movements_telescope(rows, period):
     c = ctx_for({"billing": _rows_frame(rows)}, windows(T("2026-02-20"), period)[0])
     start = rv.mrr_on(c, c.window.day_before).sum()
     end = rv.mrr_on(c, c.R).sum()
+    if not rv.normalised(c)["recurring"].any():  # e.g. every row void: MRR unknown
+        assert value(c, "net_new_mrr").value is None and value(c, "mrr").value is None
+        return
     assert value(c, "net_new_mrr").value == pytest.approx(end - start, abs=1e-6)
     assert value(c, "mrr").value == pytest.approx(end, abs=1e-9)
 
@@ -884,3 +891,40 @@ def test_subscription_export_without_interval_is_monthly():
     assert rv.normalise_billing(b, {"per_unit"}, default_config()).loc[0, "monthly"] == (
         pytest.approx(147 / 8)
     )
+
+
+def test_billing_without_recurring_rows():
+    # Xero-like invoices: no service period, no interval → cannot give MRR.
+    b = billing(
+        [
+            {"account_id": "A", "amount": 115.0, "invoice_id": "INV-1", "issued_at": "2026-03-02"},
+            {"account_id": "B", "amount": 40.0, "invoice_id": "INV-2", "issued_at": "2026-03-05"},
+        ]
+    )
+    c = ctx_for({"billing": b}, month("2026-03-31"))
+    for k in ("mrr", "paying_accounts", "arpa", "churned_mrr", "nrr", "logo_churn_rate"):
+        r = value(c, k)
+        assert r.value is None and "no recurring rows" in r.unavailable_reason, k
+    assert value(c, "transactions").value == 2  # invoices still count
+    assert ACCOUNT_METRICS["mrr"].compute(c).isna().all()
+    assert ACCOUNT_METRICS["mrr_change"].compute(c).isna().all()
+    # with an accounts mrr column, MRR comes from it (R11) instead
+    acc = accounts_frame(account_id=["A", "B"], mrr=[100.0, 0.0])
+    c2 = ctx_for({"billing": b, "accounts": acc}, month("2026-03-31"))
+    assert value(c2, "mrr").value == 100 and value(c2, "paying_accounts").value == 1
+    assert rv.account_arr(c2).to_dict() == {"A": 1200.0, "B": 0.0}
+
+
+def test_group_without_recurring_rows_has_zero_mrr():
+    # the dataset has recurring rows, the group's slice does not: its MRR really is 0
+    b = billing(
+        [
+            sub("A", 100, "2026-01-01", "2026-04-01"),
+            {"account_id": "B", "amount": 5.0, "kind": "one_time", "issued_at": "2026-03-02"},
+        ]
+    )
+    W = month("2026-03-31")
+    full = ctx_for({"billing": b}, W)
+    group = Context(full.bundle, full.config, W, {"billing": b[b["account_id"] == "B"]}, shared={})
+    assert value(group, "mrr").value == 0 and value(group, "paying_accounts").value == 0
+    assert value(group, "arpa").value is None

@@ -412,8 +412,10 @@ def _shared_get(ctx: Context, name: str, frame: pd.DataFrame, build) -> Any:
 
 def normalised(ctx: Context) -> pd.DataFrame:
     """The normalised billing rows of ctx (cached per run)."""
-    billing = ctx.frames["billing"]
+    return _normalised_of(ctx, ctx.frames["billing"])
 
+
+def _normalised_of(ctx: Context, billing: pd.DataFrame) -> pd.DataFrame:
     def build() -> pd.DataFrame:
         try:
             return normalise_billing(billing, _billing_flags(ctx), ctx.config)
@@ -426,6 +428,37 @@ def normalised(ctx: Context) -> pd.DataFrame:
             raise
 
     return _shared_get(ctx, "revenue.normalised", billing, build)
+
+
+NO_RECURRING = (
+    "billing has no recurring rows (a row needs a service period or an interval, and must "
+    "not be one-off, void, draft, deleted, refunded or a trial)"
+)
+
+
+def no_recurring_reason(ctx: Context) -> str | None:
+    """Why billing cannot give MRR at all, else None.
+
+    Judged on the whole billing dataset, not the `--by` group's slice: a group
+    without recurring rows really has MRR 0, a dataset without any (invoices
+    with no service periods) cannot tell MRR, and 0 would be a fake number.
+    """
+    if not ctx.has("billing"):
+        return "needs billing, which the loaded data does not have"
+    full = ctx.bundle.frame("billing") if ctx.bundle is not None else None
+    if full is None:
+        full = ctx.frames["billing"]
+    has_any = _shared_get(
+        ctx,
+        "revenue.any_recurring",
+        full,
+        lambda: bool(_normalised_of(ctx, full)["recurring"].any()),
+    )
+    return None if has_any else NO_RECURRING
+
+
+def _billing_mrr(ctx: Context) -> bool:
+    return ctx.has("billing") and no_recurring_reason(ctx) is None
 
 
 class Steps:
@@ -611,14 +644,20 @@ def _accounts_snapshot_mrr(ctx: Context) -> pd.Series | None:
 
 
 def company_mrr(ctx: Context) -> tuple[float, int, str]:
-    """(Σ MRR on R, accounts with MRR > 0 on R, source 'billing' | 'accounts')."""
+    """(Σ MRR on R, accounts with MRR > 0 on R, source 'billing' | 'accounts' | 'none').
+
+    Source 'none' (billing without any recurring row, no accounts mrr/arr): MRR is
+    unknown (NaN) and paying accounts 0; `no_recurring_reason(ctx)` says why.
+    """
 
     def build():
-        if ctx.has("billing"):
+        if _billing_mrr(ctx):
             _, end = _start_end(ctx)
             return float(end.sum()), int(_pos(end).sum()), "billing"
         snap = _accounts_snapshot_mrr(ctx)
-        vals = snap.dropna().to_numpy() if snap is not None else np.array([])
+        if snap is None:  # billing without recurring rows, and no accounts snapshot
+            return float("nan"), 0, "none"
+        vals = snap.dropna().to_numpy()
         return float(vals.sum()), int(_pos(vals).sum()), "accounts"
 
     return ctx.cached("revenue.company_mrr", build)
@@ -641,6 +680,8 @@ _MRR_NEEDS = ("billing|accounts.mrr|accounts.arr",)
 )
 def kpi_mrr(ctx: Context) -> Result:
     total, paying, source = company_mrr(ctx)
+    if source == "none":
+        return Result.unavailable(NO_RECURRING)
     return Result(total, paying, extra={"source": source})
 
 
@@ -655,6 +696,8 @@ def kpi_mrr(ctx: Context) -> Result:
 )
 def kpi_arr(ctx: Context) -> Result:
     total, paying, source = company_mrr(ctx)
+    if source == "none":
+        return Result.unavailable(NO_RECURRING)
     return Result(12.0 * total, paying, extra={"source": source})
 
 
@@ -669,11 +712,15 @@ def kpi_arr(ctx: Context) -> Result:
 )
 def kpi_paying_accounts(ctx: Context) -> Result:
     _, paying, source = company_mrr(ctx)
+    if source == "none":
+        return Result.unavailable(NO_RECURRING)
     return Result(float(paying), paying, extra={"source": source})
 
 
 def arpa_result(ctx: Context) -> Result:
-    total, paying, _ = company_mrr(ctx)
+    total, paying, source = company_mrr(ctx)
+    if source == "none":
+        return Result.unavailable(NO_RECURRING)
     if paying == 0:
         return Result.unavailable("no paying accounts on the report date", 0)
     return Result(total / paying, paying)
@@ -694,6 +741,9 @@ def kpi_arpa(ctx: Context) -> Result:
 
 def _movement_kpi(kind: str):
     def compute(ctx: Context) -> Result:
+        reason = no_recurring_reason(ctx)
+        if reason:
+            return Result.unavailable(reason)
         total, n = movements(ctx)[kind]
         return Result(total, n)
 
@@ -733,6 +783,9 @@ for _kind, _label, _better, _desc in (
     needs=("billing",),
 )
 def kpi_net_new_mrr(ctx: Context) -> Result:
+    reason = no_recurring_reason(ctx)
+    if reason:
+        return Result.unavailable(reason)
     mv = movements(ctx)
     value = (
         mv["new"][0]
@@ -746,6 +799,9 @@ def kpi_net_new_mrr(ctx: Context) -> Result:
 
 def logo_churn_result(ctx: Context) -> Result:
     """Accounts paying the day before W and not on R / accounts paying the day before W."""
+    reason = no_recurring_reason(ctx)
+    if reason:
+        return Result.unavailable(reason)
     start, end = _start_end(ctx)
     cohort = _pos(start)
     n = int(cohort.sum())
@@ -792,6 +848,9 @@ def kpi_customer_retention_rate(ctx: Context) -> Result:
     needs=("billing",),
 )
 def kpi_gross_revenue_churn_rate(ctx: Context) -> Result:
+    reason = no_recurring_reason(ctx)
+    if reason:
+        return Result.unavailable(reason)
     start, _ = _start_end(ctx)
     base = float(start.sum())
     n = int(_pos(start).sum())
@@ -802,6 +861,9 @@ def kpi_gross_revenue_churn_rate(ctx: Context) -> Result:
 
 
 def _cohort_ratio(ctx: Context, gross: bool) -> Result:
+    reason = no_recurring_reason(ctx)
+    if reason:
+        return Result.unavailable(reason)
     start, end = _start_end(ctx)
     cohort = _pos(start)
     n = int(cohort.sum())
@@ -848,6 +910,9 @@ def kpi_grr(ctx: Context) -> Result:
     needs=("billing",),
 )
 def kpi_quick_ratio(ctx: Context) -> Result:
+    reason = no_recurring_reason(ctx)
+    if reason:
+        return Result.unavailable(reason)
     mv = movements(ctx)
     lost = mv["churned"][0] + mv["contraction"][0]
     gained = mv["new"][0] + mv["expansion"][0] + mv["reactivation"][0]
@@ -960,9 +1025,15 @@ def _per_account(ctx: Context, values: np.ndarray, fill: float | None = 0.0) -> 
     return s.reindex(idx, fill_value=fill if fill is not None else np.nan).rename_axis("account_id")
 
 
+def _unknown_per_account(ctx: Context) -> pd.Series:
+    """All-missing series (MRR cannot be known): the health model reweights, never scores 0."""
+    idx = _account_index(ctx, steps(ctx).accounts if ctx.has("billing") else pd.Index([]))
+    return pd.Series(np.nan, index=idx, dtype="float64").rename_axis("account_id")
+
+
 def account_arr(ctx: Context) -> pd.Series:
     """R36: 12 × billing MRR on R, else accounts.arr, else 12 × accounts.mrr (float, by account_id)."""
-    if ctx.has("billing"):
+    if _billing_mrr(ctx):
         _, end = _start_end(ctx)
         return _per_account(ctx, 12.0 * end)
     acc = ctx.frames.get("accounts")
@@ -990,11 +1061,11 @@ def account_arr(ctx: Context) -> pd.Series:
     windowed=False,
 )
 def account_mrr(ctx: Context) -> pd.Series:
-    if ctx.has("billing"):
+    if _billing_mrr(ctx):
         _, end = _start_end(ctx)
         return _per_account(ctx, end)
     snap = _accounts_snapshot_mrr(ctx)
-    return snap if snap is not None else pd.Series(dtype="float64")
+    return snap if snap is not None else _unknown_per_account(ctx)
 
 
 @account_metric(
@@ -1017,6 +1088,8 @@ def account_arr_metric(ctx: Context) -> pd.Series:
     needs=("billing",),
 )
 def account_mrr_change(ctx: Context) -> pd.Series:
+    if not _billing_mrr(ctx):
+        return _unknown_per_account(ctx)
     start, end = _start_end(ctx)
     return _per_account(ctx, end - start)
 
@@ -1029,6 +1102,8 @@ def account_mrr_change(ctx: Context) -> pd.Series:
     needs=("billing",),
 )
 def account_mrr_change_pct(ctx: Context) -> pd.Series:
+    if not _billing_mrr(ctx):
+        return _unknown_per_account(ctx)
     start, end = _start_end(ctx)
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = np.where(_pos(start), (end - start) / np.where(_pos(start), start, 1.0), np.nan)
