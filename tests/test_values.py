@@ -173,6 +173,7 @@ def test_ambiguous_column_day_first_when_file_uses_decimal_commas() -> None:
 def test_config_dayfirst_overrides() -> None:
     p = parse_datetime(col("3/5/2026", "4/6/2026"), dayfirst=True, default_dayfirst=False)
     assert stamps(p) == [TS("2026-05-03"), TS("2026-06-04")]
+    assert p.info["ambiguous"] is True and "config" in p.note and "day-first" in p.note
     # the config wins even against the values; those that contradict it are set aside
     p = parse_datetime(col("3/14/2026", "3/5/2026"), dayfirst=True)
     assert stamps(p) == [None, TS("2026-05-03")]

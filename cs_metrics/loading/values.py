@@ -282,6 +282,12 @@ def _decide_order(dm: _DayMonth, dayfirst: bool | None, default_dayfirst: bool) 
                 f"dates read as {word(dayfirst)} (config dates.dayfirst); "
                 f"{against} value(s) only make sense {word(not dayfirst)} and were set aside"
             )
+        elif dm.differ and not (dm.only_dm or dm.only_md):
+            dm.ambiguous = True
+            dm.note = (
+                f"ambiguous day/month order (no day above 12): read as {word(dayfirst)} "
+                "as config dates.dayfirst says"
+            )
     elif dm.only_dm or dm.only_md:
         if dm.only_dm and dm.only_md:
             if dm.only_dm != dm.only_md:
@@ -404,28 +410,35 @@ def _parse_rounds(
         whole = rem.size <= _SAMPLE_SIZE  # the sample is every unread value
         if exhaustive or rem.size <= _EXHAUSTIVE_MAX and used:
             exhaustive = True
-            iso_hits = 1
             free, num = _plausible(_take(arr, rem))
+            hits = {"iso": 1, "free": 1, "num": 1}
         else:
-            iso_hits, free, num = _sample_formats(_take(arr, _sample_rows(rem)))
+            hits, free, num = _sample_formats(_take(arr, _sample_rows(rem)))
         before = rem.size
-        if iso_hits:
-            rows = rem[_match(_take(arr, rem), _ISO_PREFIX)]
-            ns, good = _iso(_take(arr, rows))
-            out[rows[good]], ok[rows[good]] = ns[good], True
-            used += ["ISO8601"] if good.any() else []
+        # the family most sampled values use goes first: later ones see fewer rows
+        for family in sorted(hits, key=lambda k: -hits[k]):
+            if not rem.size or not hits[family]:
+                continue
+            sub = _take(arr, rem)
+            if family == "iso":
+                rows = np.flatnonzero(_match(sub, _ISO_PREFIX))
+                ns, good = _iso(_take(sub, rows))
+                good_rows = rows[good]
+                u = ["ISO8601"] if good.any() else []
+            elif family == "free":
+                ns, good, u = _cascade(sub, [_FREE_FMTS[i] for i in free])
+                good_rows = np.flatnonzero(good)
+                ns = ns[good]
+                good = np.ones(good_rows.size, bool)
+            else:
+                pairs = [_NUM_FMTS[i] for i in num]
+                ns, good, u = _numeric_block(sub, pairs, dm, dayfirst, default_dayfirst)
+                good_rows = np.flatnonzero(good)
+                ns = ns[good]
+                good = np.ones(good_rows.size, bool)
+            out[rem[good_rows]], ok[rem[good_rows]] = ns[good], True
+            used += u
             rem = rem[~ok[rem]]
-        if free and rem.size:
-            ns, good, u = _cascade(_take(arr, rem), [_FREE_FMTS[i] for i in free])
-            out[rem[good]], ok[rem[good]] = ns[good], True
-            used += u
-            rem = rem[~good]
-        if num and rem.size:
-            pairs = [_NUM_FMTS[i] for i in num]
-            ns, good, u = _numeric_block(_take(arr, rem), pairs, dm, dayfirst, default_dayfirst)
-            out[rem[good]], ok[rem[good]] = ns[good], True
-            used += u
-            rem = rem[~good]
         if exhaustive or whole:
             break
         if rem.size == before:  # the sample found nothing new: last, exhaustive round if small
@@ -504,14 +517,16 @@ def _plausible(arr: Any) -> tuple[list[int], list[int]]:
     return free, [i for i, need in enumerate(_NUM_NEEDS) if need <= present]
 
 
-def _sample_formats(sample: Any) -> tuple[int, list[int], list[int]]:
-    """Which forms a sample uses: ISO hits, then indexes into _FREE_FMTS and _NUM_FMTS,
-    most used first. Each format is only tried on sample values still unread."""
+def _sample_formats(sample: Any) -> tuple[dict[str, int], list[int], list[int]]:
+    """Which forms a sample uses: hits per family (iso, free, num), then indexes into
+    _FREE_FMTS and _NUM_FMTS, most used first. Each format is only tried on sample
+    values still unread."""
     iso = _match(sample, _ISO_PREFIX)
     left = _take(sample, np.flatnonzero(~iso))
     found: list[tuple[int, int, int]] = []  # (hits, kind, index)
+    hits = {"iso": int(iso.sum()), "free": 0, "num": 0}
     if not len(left):
-        return int(iso.sum()), [], []
+        return hits, [], []
     free_ok, num_ok = _plausible(left)
     candidates = [(0, i, (_FREE_FMTS[i],)) for i in free_ok]
     candidates += [(1, i, _NUM_FMTS[i]) for i in num_ok]
@@ -525,7 +540,9 @@ def _sample_formats(sample: Any) -> tuple[int, list[int], list[int]]:
             found.append((int(hit.sum()), kind, i))
             left = _take(left, np.flatnonzero(~hit))
     found.sort(reverse=True)
-    return int(iso.sum()), [i for _, k, i in found if k == 0], [i for _, k, i in found if k == 1]
+    for h, k, _ in found:
+        hits["free" if k == 0 else "num"] += h
+    return hits, [i for _, k, i in found if k == 0], [i for _, k, i in found if k == 1]
 
 
 def parse_datetime(
@@ -949,15 +966,37 @@ class _Numbers:
 
 
 def _numbers(arr: Any, decimal_comma: bool | None) -> _Numbers:
-    """Core of parse_number over non-blank stripped cells (see parse_number)."""
+    """Core of parse_number over non-blank stripped cells (see parse_number).
+
+    Plain numbers ('15.00', '-3') are cast directly; the rest, and plain values whose
+    dot may be a thousands separator ('1.234'), take the general path. Plain values
+    with a dot that cannot group thousands ('12.50') count as decimal-point evidence.
+    """
     n = len(arr)
     arr = _ascii_number_chars(arr)
-    plain = n and _match(arr, _PLAIN).all()
-    if plain and decimal_comma and _match(arr, r"^[-+]?\d{1,3}\.\d{3}$").any():
-        plain = False  # '1.234' may be 1234 in a decimal-comma file: take the full path
-    if plain:  # fast path: '15.00', '-3'
-        v = _to_float(arr)
-        return _Numbers(v, np.ones(n, bool), np.zeros(n, bool), [None], np.zeros(n, np.int64))
+    sure = _match(arr, _PLAIN)
+    if sure.any():
+        sure &= ~_match(arr, r"^[-+]?\d{1,3}\.\d{3}$")
+    values = np.full(n, np.nan)
+    rows = np.flatnonzero(sure)
+    if rows.size:
+        values[rows] = _to_float(_take(arr, rows))
+    if rows.size == n:
+        return _Numbers(values, np.ones(n, bool), np.zeros(n, bool), [], np.full(n, -1))
+    dotted = int((sure & _np_bool(pc.match_substring(arr, "."))).sum())
+    rest = np.flatnonzero(~sure)
+    g = _general_numbers(_take(arr, rest), decimal_comma, dotted)
+    values[rest] = g.values
+    ok, pct, codes = sure.copy(), np.zeros(n, bool), np.full(n, -1)
+    ok[rest], pct[rest], codes[rest] = g.ok, g.pct, g.codes
+    g.values, g.ok, g.pct, g.codes = values, ok, pct, codes
+    return g
+
+
+def _general_numbers(arr: Any, decimal_comma: bool | None, dotted: int) -> _Numbers:
+    """Numbers with currencies, separators, signs and percent (see _numbers); `dotted`
+    plain values elsewhere in the column already showed a decimal point."""
+    n = len(arr)
     shape, num = _number_parts(arr)
     codes, uniques = pd.factorize(pd.Series(pd.array(shape, dtype=_STR)))
     codes = np.asarray(codes)
@@ -985,7 +1024,7 @@ def _numbers(arr: Any, decimal_comma: bool | None) -> _Numbers:
     both = us & eu
     differ = both & (us_val != eu_val)
     res = _Numbers(values, np.zeros(n, bool), pct, [sh.currency for sh in shapes], codes)
-    n_us, n_eu = int(only_us.sum()), int(only_eu.sum())
+    n_us, n_eu = int(only_us.sum()) + dotted, int(only_eu.sum())
     if n_eu and not n_us:
         comma = True
     elif n_us and not n_eu:
@@ -1092,7 +1131,7 @@ _TRUE = {
     "sí",
     "si",
 }
-_FALSE = {"no", "n", "false", "f", "off", "unchecked", "not escalated", "nein", "non", "none"}
+_FALSE = {"no", "n", "false", "f", "off", "unchecked", "not escalated", "nein", "non"}
 _MARKS = {"x", "✓", "✔", "☑"}
 _LEVEL = re.compile(r"[-+]?\d+(?:\.\d+)?")
 
