@@ -31,7 +31,7 @@ def _reasons(missing: np.ndarray, reason: str) -> np.ndarray:
 def linear(m: Measure, raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """worst → 0, best → 100, straight line between, clamped (worst may be above best)."""
     x = as_numbers(raw)
-    s = np.clip((x - m.worst) / (m.best - m.worst) * 100.0, 0.0, 100.0)
+    s = np.clip((x - m.worst) / (m.best - m.worst) * 100.0, 0.0, 100.0) + 0.0  # + 0.0: no −0.0
     return s, _not_a_number(raw, x, m)
 
 
@@ -93,7 +93,7 @@ def percentile(m: Measure, raw: pd.Series, groups: pd.Series | None) -> tuple[np
         s = np.where(n > 1, (r - 1) / (n - 1) * 100.0, 50.0)
     s = np.where(np.isnan(x.to_numpy()), np.nan, s)
     if m.better == "lower":
-        s = 100.0 - s
+        s = 100.0 - s + 0.0
     return s, _not_a_number(raw, x.to_numpy(), m)
 
 
