@@ -426,6 +426,12 @@ def test_health_result_sorted_by_risk_with_change():
     assert a1["name"] == "Acme" and a1["arr"] == 1200.0 and acc[1]["arr"] is None
     assert a1["drivers"][0] == {**a1["drivers"][0], "direction": "down", "measure": "a"}
     assert a1["components"]["g"]["measures"]["a"]["score"] == pytest.approx(20)
+    # the same drivers as explain(): down a, c, b (impacts −40, −12.5, −2.5), up b, c, a
+    assert [(d["direction"], d["measure"]) for d in a1["drivers"]] == [
+        ("down", "a"), ("down", "c"), ("down", "b"), ("up", "b"), ("up", "c"), ("up", "a")]
+    # A2: a 90 (eff 2/3) and b 90 (eff 1/3), c missing: impacts −6.67 and −3.33
+    assert [d["measure"] for d in acc[1]["drivers"] if d["direction"] == "down"] == ["a", "b"]
+    assert acc[1]["drivers"][0]["impact"] == pytest.approx(-20 / 3)
     assert r["summary"]["bands"]["neutral"]["accounts"] == 1
     assert r["summary"]["arr_at_risk"] == 0
 

@@ -173,36 +173,56 @@ def health_result(current: HealthScores, previous: HealthScores | None, arr: pd.
     return {"summary": _summary(current, previous, arr, model), "accounts": accounts}
 
 
+def _driver_rows(imp: np.ndarray, con: np.ndarray, pos: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row numbers (in block order) of each account's top-k down and up drivers, account-major."""
+    out = []
+    for key, ok in ((imp, imp < -1e-12), (-con, con > 1e-12)):
+        rows = np.flatnonzero(ok)
+        order = rows[np.lexsort((key[rows], pos[rows]))]  # by account, then most negative impact / largest contribution
+        p = pos[order]
+        first = np.r_[True, p[1:] != p[:-1]] if len(p) else np.empty(0, bool)
+        start = np.maximum.accumulate(np.where(first, np.arange(len(p)), 0)) if len(p) else np.empty(0, int)
+        out.append(order[(np.arange(len(p)) - start) < k])
+    return out[0], out[1]
+
+
 def _build_accounts(accounts, order, k, labels, glabels, mb, mc, gb, gc, cols, score_l, prev_l, arr_l, cov_l,
                     name_l, ids_l) -> None:
+    n_rows = len(mc["measure"])
+    mdicts = [
+        {"label": labels.get(m, m), "metric": met, "raw": raw, "score": sc, "weight": w, "effective_weight": ew,
+         "contribution": con, "imputed": bool(imp), "left_out_reason": why}
+        for m, met, raw, sc, w, ew, con, imp, why in zip(
+            mc["measure"], mc["metric"], mc["raw"], mc["score"], mc["weight"], mc["effective_weight"],
+            mc["contribution"], mc["imputed"], mc["left_out_reason"])
+    ]
+    pos = np.repeat(np.arange(len(mb) - 1), np.diff(mb)) if n_rows else np.empty(0, int)
+    imp = np.array([np.nan if x is None else x for x in mc["impact"]], dtype=float)
+    con = np.array([np.nan if x is None else x for x in mc["contribution"]], dtype=float)
+    down_rows, up_rows = _driver_rows(imp, con, pos, k)
+    down_b = np.searchsorted(pos[down_rows], np.arange(len(mb))).tolist()
+    up_b = np.searchsorted(pos[up_rows], np.arange(len(mb))).tolist()
+    down_rows, up_rows = down_rows.tolist(), up_rows.tolist()
+
+    def item(j: int, key: str, direction: str) -> dict[str, Any]:
+        m = mc["measure"][j]
+        return {"direction": direction, "measure": m, "label": labels.get(m, m), "group": mc["group"][j],
+                "raw": mc["raw"][j], "score": mc["score"][j], "effective_weight": mc["effective_weight"][j],
+                key: mc[key][j]}
+
+    mb, gb = mb.tolist(), gb.tolist()
+    groups, measures = mc["group"], mc["measure"]
     for i in order:
         comps: dict[str, Any] = {}
         for j in range(gb[i], gb[i + 1]):
-            comps[gc["group"][j]] = {"label": glabels.get(gc["group"][j], gc["group"][j]), "score": gc["score"][j],
-                                     "weight": gc["weight"][j], "effective_weight": gc["effective_weight"][j],
-                                     "left_out_reason": gc["left_out_reason"][j], "measures": {}}
-        down, up = [], []
+            g = gc["group"][j]
+            comps[g] = {"label": glabels.get(g, g), "score": gc["score"][j], "weight": gc["weight"][j],
+                        "effective_weight": gc["effective_weight"][j], "left_out_reason": gc["left_out_reason"][j],
+                        "measures": {}}
         for j in range(mb[i], mb[i + 1]):
-            g, m = mc["group"][j], mc["measure"][j]
-            comps.setdefault(g, {"measures": {}})["measures"][m] = {
-                "label": labels.get(m, m), "metric": mc["metric"][j], "raw": mc["raw"][j], "score": mc["score"][j],
-                "weight": mc["weight"][j], "effective_weight": mc["effective_weight"][j],
-                "contribution": mc["contribution"][j], "imputed": bool(mc["imputed"][j]),
-                "left_out_reason": mc["left_out_reason"][j]}
-            imp, con = mc["impact"][j], mc["contribution"][j]
-            if imp is not None and imp < -1e-12:
-                down.append((imp, m, j))
-            if con is not None and con > 1e-12:
-                up.append((-con, m, j))
-
-        def item(j: int, key: str, direction: str) -> dict[str, Any]:
-            m = mc["measure"][j]
-            return {"direction": direction, "measure": m, "label": labels.get(m, m), "group": mc["group"][j],
-                    "raw": mc["raw"][j], "score": mc["score"][j], "effective_weight": mc["effective_weight"][j],
-                    key: mc[key][j]}
-
-        drivers = [item(j, "impact", "down") for _, _, j in sorted(down)[:k]] + \
-                  [item(j, "contribution", "up") for _, _, j in sorted(up)[:k]]
+            comps.setdefault(groups[j], {"measures": {}})["measures"][measures[j]] = mdicts[j]
+        drivers = [item(j, "impact", "down") for j in down_rows[down_b[i]:down_b[i + 1]]] + \
+                  [item(j, "contribution", "up") for j in up_rows[up_b[i]:up_b[i + 1]]]
         s, p = score_l[i], prev_l[i]
         accounts.append({
             "account_id": ids_l[i], "name": name_l[i], "score": s, "band": cols["band"][i],
