@@ -1,12 +1,18 @@
 """JSON (SPEC §5, schema_version 1): deterministic, NaN → null, data only.
 
-The shape is described by `cs_metrics/data/report.schema.json`.
+The shape is described by `cs_metrics/data/report.schema.json`. The report is
+indented for people, except the two lists that grow with the data
+(`health.accounts`, `data_quality.issues`): one compact line per item, which
+keeps `jq` and `grep` handy and lets the C encoder do the bulk of the work
+(an indented dump of 50,000 accounts takes seconds in the pure-Python one).
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+BIG_LISTS = (("health", "accounts"), ("data_quality", "issues"))
 
 
 def dumps(obj: Any) -> str:
@@ -25,5 +31,29 @@ def _default(x: Any) -> Any:
     return str(x)
 
 
+def _line(item: Any) -> str:
+    return json.dumps(item, ensure_ascii=False, allow_nan=False, default=_default, separators=(", ", ": "))
+
+
 def render_json(report: Any) -> str:
-    return dumps(report.to_dict())
+    data = report.to_dict()
+    big: dict[str, list[Any]] = {}
+    for i, (section, key) in enumerate(BIG_LISTS):
+        parent = data.get(section)
+        if isinstance(parent, dict) and isinstance(parent.get(key), list) and parent[key]:
+            marker = f"\x00big{i}\x00"
+            big[marker] = parent[key]
+            parent = dict(parent)
+            parent[key] = marker
+            data[section] = parent
+    text = dumps(data)
+    for marker, items in big.items():
+        token = json.dumps(marker)
+        at = text.index(token)
+        line_start = text.rindex("\n", 0, at) + 1
+        indent = len(text[line_start:at]) - len(text[line_start:at].lstrip(" "))
+        pad = " " * (indent + 2)
+        body = "[\n" + ",\n".join(pad + _line(x) for x in items) + "\n" + " " * indent + "]"
+        text = text[:at] + body + text[at + len(token):]
+    return text
+
