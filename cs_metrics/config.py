@@ -490,6 +490,7 @@ def _general_semantics(cfg: dict[str, Any]) -> list[tuple[str, str, Path_, str]]
     cxi = sv.get("cxi") or {}
     if cxi and all(_num(w) for w in cxi.values()) and sum(cxi.values()) == 0:
         out.append(("weights-all-zero", "all cxi weights are 0: at least one must be positive", ("surveys", "cxi"), "error"))
+    out.extend(_columns_semantics(cfg.get("columns") or {}))
     sup = cfg.get("support") or {}
     bh = sup.get("business_hours")
     if isinstance(bh, dict):
@@ -528,6 +529,29 @@ def _general_semantics(cfg: dict[str, Any]) -> list[tuple[str, str, Path_, str]]
             for k, v in (targets or {}).items() if isinstance(targets, dict) else ():
                 if _num(v) and v <= 0:
                     out.append(("bad-value", f"{k} target must be positive hours, found {v}", ("support", "sla", str(prio), k), "error"))
+    return out
+
+
+def _columns_semantics(columns: dict[str, Any]) -> list[tuple[str, str, Path_, str]]:
+    """Canonical names in `columns:` must exist (accounts may add names of its own: a warning)."""
+    from cs_metrics.schemas import SCHEMAS
+
+    out: list[tuple[str, str, Path_, str]] = []
+    for ds, mapping in columns.items():
+        if ds not in SCHEMAS or not isinstance(mapping, dict):
+            continue
+        valid = [c.name for c in SCHEMAS[ds].columns]
+        for canon in mapping:
+            if canon in valid:
+                continue
+            hint = _did_you_mean(str(canon), valid)
+            if ds == "accounts":
+                out.append(("unknown-column", f"{canon!r} is not a canonical accounts column{hint}; the header will be "
+                            f"kept under this name (usable by health measures and --by)", ("columns", ds, str(canon)),
+                            "warning"))
+            else:
+                out.append(("unknown-column", f"{canon!r} is not a canonical {ds} column{hint}; valid: {', '.join(valid)}",
+                            ("columns", ds, str(canon)), "error"))
     return out
 
 

@@ -174,6 +174,7 @@ def test_all_problems_are_reported_together(tmp_path):
         ("support:\n  sla:\n    urgent: {first_response_hours: 0}\n", "bad-value",
          "support.sla.urgent.first_response_hours", 3),
         ("columns:\n  tikets: {account_id: Org}\n", "unknown-key", "columns.tikets", 2),
+        ("columns:\n  tickets: {acount_id: Org}\n", "unknown-column", "columns.tickets.acount_id", 2),
     ],
 )
 def test_general_semantic_errors(tmp_path, text, code, key, line):
@@ -325,3 +326,9 @@ def test_config_hash_is_stable_and_sensitive():
 def test_unreadable_and_non_mapping_files(tmp_path):
     assert one(check_config(tmp_path / "nope.yaml"), "config-unreadable")
     assert one(issues_of(tmp_path, "- a\n- b\n"), "wrong-type").key == "(top level)"
+
+
+def test_columns_mapping_unknown_accounts_column_is_a_warning(tmp_path):
+    issues = issues_of(tmp_path, "columns:\n  accounts:\n    tier: Customer Tier\n    account_id: Record ID\n")
+    assert [(i.code, i.level, i.key, i.line) for i in issues] == [
+        ("unknown-column", "warning", "columns.accounts.tier", 3)]

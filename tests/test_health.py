@@ -519,3 +519,15 @@ def test_empty_accounts():
     assert len(s.table) == 0
     r = health.health_result(s, None, pd.Series(dtype=float), pd.Series(dtype=object), m)
     assert r["accounts"] == [] and r["summary"]["scored"] == 0
+
+
+def test_health_summary_by_segment():
+    m = model({"g": {"measures": {"a": lin("nps")}}})
+    s = run(m, frame(nps=[80, 10, 50, np.nan]))
+    seg = pd.Series({"A1": "ent", "A2": "ent", "A3": None, "A4": "smb"})
+    arr = pd.Series({"A1": 100.0, "A2": 200.0, "A3": 300.0, "A4": 400.0})
+    r = health.health_summary_by(s, seg, arr, m)
+    assert list(r) == ["(none)", "ent", "smb"]
+    assert r["ent"]["score_avg"] == pytest.approx(45) and r["ent"]["arr_at_risk"] == 200
+    assert r["ent"]["bands"]["healthy"] == {"accounts": 1, "arr": 100.0}
+    assert r["smb"] == {**r["smb"], "accounts": 1, "scored": 0, "score_avg": None}

@@ -7,7 +7,7 @@ backtest.py, history.py. See docs/health.md.
 """
 
 from cs_metrics.health.backtest import backtest, roc_auc
-from cs_metrics.health.explain import explain, health_kpis, health_result
+from cs_metrics.health.explain import explain, health_kpis, health_result, health_summary_by
 from cs_metrics.health.history import append_history
 from cs_metrics.health.model import (
     Band,
@@ -25,6 +25,6 @@ from cs_metrics.health.scoring import HealthScores, band_of, score
 
 __all__ = [
     "Band", "Group", "HealthModel", "HealthScores", "Measure", "Profile", "Variant", "append_history",
-    "backtest", "band_of", "build_model", "explain", "health_kpis", "health_result", "known_metrics",
+    "backtest", "band_of", "build_model", "explain", "health_kpis", "health_result", "health_summary_by", "known_metrics",
     "load_overrides", "required_metrics", "roc_auc", "score",
 ]

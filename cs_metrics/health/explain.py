@@ -315,3 +315,24 @@ def health_kpis(current: HealthScores, previous: HealthScores | None, arr: pd.Se
                          unavailable_reason=None if cur.get("arr_known") else "no ARR known for any account",
                          description="Σ ARR of accounts in the lowest health band"))
     return kpis
+
+
+def health_summary_by(current: HealthScores, by: pd.Series, arr: pd.Series | None, model: HealthModel) -> dict[str, Any]:
+    """`csm health --by segment`: per value of an accounts column (index account_id), the
+    accounts, scored, score_avg, accounts and ARR per band and arr_at_risk. Blank → "(none)"."""
+    t = current.table
+    key = by.reindex(t.index).astype("string").fillna("(none)").to_numpy(dtype=object)
+    a = (pd.to_numeric(arr, errors="coerce").reindex(t.index) if arr is not None
+         else pd.Series(np.nan, index=t.index)).to_numpy(dtype=float)
+    band_names = list(_band_stats(current, pd.Series(a, index=t.index)))
+    df = pd.DataFrame({"key": key, "score": t["score"].to_numpy(dtype=float),
+                       "band": t["band"].to_numpy(dtype=object), "arr": a,
+                       "low": _lowest(t)})
+    out: dict[str, Any] = {}
+    for k, g in df.groupby("key", sort=True):  # few groups: a loop is fine
+        bands = {b: {"accounts": int((g["band"] == b).sum()), "arr": float(np.nansum(g["arr"][g["band"] == b]))}
+                 for b in band_names}
+        n = int(g["score"].notna().sum())
+        out[str(k)] = {"accounts": int(len(g)), "scored": n, "score_avg": float(g["score"].mean()) if n else None,
+                       "bands": bands, "arr_at_risk": float(np.nansum(g["arr"][g["low"]]))}
+    return out
