@@ -276,7 +276,7 @@ def normalise(
                           f"required '{header}' is empty; row set aside")
         out[cname] = _parse(col, s, header, ctx)
 
-    frame = pd.DataFrame(out, index=pd.RangeIndex(n))
+    frame = pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
     frame[ROW] = rows
     frame[FILE] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[file])
 
