@@ -341,6 +341,8 @@ GROUP = Map(
     },
     nullable=True,
 )
+# A profile's groups are merged over the base groups, so nothing is required there.
+PARTIAL_GROUP = Map({**GROUP.fields, "measures": Dict(Map(MEASURE.fields, required=(), nullable=True))}, nullable=True)
 BAND = Map({"name": STR, "min": NUM, "max": NUM, "color": STR, "label": STR}, required=("name", "min"))
 WHEN = Map(
     {"column": STR, "metric": STR, "equals": CATEGORY_KEY, "in": List(CATEGORY_KEY), "min": NUM, "max": NUM}
@@ -350,7 +352,7 @@ PROFILE = Map(
         "name": STR,
         "when": WHEN,
         "weights": Dict(NUM),
-        "groups": Dict(GROUP),
+        "groups": Dict(PARTIAL_GROUP),
         "bands": List(BAND),
         "min_coverage": NUM,
     },

@@ -332,3 +332,33 @@ def test_columns_mapping_unknown_accounts_column_is_a_warning(tmp_path):
     issues = issues_of(tmp_path, "columns:\n  accounts:\n    tier: Customer Tier\n    account_id: Record ID\n")
     assert [(i.code, i.level, i.key, i.line) for i in issues] == [
         ("unknown-column", "warning", "columns.accounts.tier", 3)]
+
+
+def test_profile_partial_override_is_valid_and_its_own_errors_are_located(tmp_path):
+    p = write(tmp_path, """
+        health:
+          profiles:
+            - name: smb
+              when: {column: segment, in: [smb, startup]}
+              weights: {adoption: 15, support: 25}
+              groups:
+                adoption: {measures: {active_days: {best: 10}}}
+    """)
+    assert check_config(p) == []
+    cfg = load_config(p)
+    from cs_metrics.health import build_model
+
+    prof = build_model(cfg).profiles[0]
+    ad = next(g for g in prof.variant.groups if g.id == "adoption")
+    assert ad.weight == 15 and next(m for m in ad.measures if m.id == "active_days").best == 10
+    bad = write(tmp_path, """
+        health:
+          profiles:
+            - name: smb
+              when: {column: segment, in: [smb]}
+              groups:
+                adoption: {measures: {active_days: {best: 2}}}
+    """, "bad.yaml")
+    i = one(check_config(bad), "linear-range")
+    assert i.key == "health.profiles[0].groups.adoption.measures.active_days.best" and i.line == 6
+    assert "in profile 'smb'" in i.message
