@@ -902,14 +902,10 @@ class _Bytes:
 
     def build(self, keep: np.ndarray, data: np.ndarray | None = None) -> pa.LargeStringArray:
         """New string array of the kept bytes (optionally substituted) of each row."""
-        new = np.ascontiguousarray((self.data if data is None else data)[keep])
-        lengths = np.diff(self.offsets)
-        counts = np.zeros(self.n, dtype=np.int64)
-        rows = np.flatnonzero(lengths)
-        if rows.size:  # per-row sums of a byte mask, without a byte-sized int64 cumsum
-            counts[rows] = np.add.reduceat(keep.view(np.uint8), self.offsets[rows], dtype=np.int64)
-        offs = np.zeros(self.n + 1, dtype=np.int64)
-        np.cumsum(counts, out=offs[1:])
+        kept = np.flatnonzero(keep)
+        new = np.ascontiguousarray((self.data if data is None else data)[kept])
+        # a row's new start = how many kept bytes lie before its old start
+        offs = np.ascontiguousarray(np.searchsorted(kept, self.offsets), dtype=np.int64)
         return pa.LargeStringArray.from_buffers(self.n, pa.py_buffer(offs), pa.py_buffer(new))
 
 
