@@ -331,9 +331,16 @@ SYNONYM_UNITS: dict[str, str] = {
 # Wide survey files: a header naming a survey type is a score column of
 # that type (R10). Normalised header -> type.
 SURVEY_TYPE_HEADERS: dict[str, str] = {
-    "nps": "nps", "nps score": "nps", "nps rating": "nps", "net promoter score": "nps",
+    "nps": "nps",
+    "nps score": "nps",
+    "nps rating": "nps",
+    "net promoter score": "nps",
     "likelihood to recommend": "nps",
-    "csat": "csat", "csat score": "csat", "csat rating": "csat",
+    "csat": "csat",
+    "csat score": "csat",
+    "csat rating": "csat",
     "customer satisfaction score": "csat",
-    "ces": "ces", "ces score": "ces", "customer effort score": "ces",
+    "ces": "ces",
+    "ces score": "ces",
+    "customer effort score": "ces",
 }

@@ -25,8 +25,11 @@ def basic():
 
 
 def issues(bundle, code, dataset=None):
-    return [(i.dataset, i.file, i.row, i.column, i.value) for i in bundle.issues
-            if i.code == code and (dataset is None or i.dataset == dataset)]
+    return [
+        (i.dataset, i.file, i.row, i.column, i.value)
+        for i in bundle.issues
+        if i.code == code and (dataset is None or i.dataset == dataset)
+    ]
 
 
 def test_accounts_loaded_deduplicated_with_extra_columns(basic):
@@ -35,7 +38,9 @@ def test_accounts_loaded_deduplicated_with_extra_columns(basic):
     assert acc.frame["account_id"].tolist() == ["A-1", "A-2", "A-3", "A-4"]
     assert acc.frame["Industry"].tolist()[:2] == ["Retail", "Energy"]
     assert acc.columns["domain"] == "Website"
-    assert issues(basic, "duplicate-id", "accounts") == [("accounts", "accounts.csv", 6, "Account ID", "A-1")]
+    assert issues(basic, "duplicate-id", "accounts") == [
+        ("accounts", "accounts.csv", 6, "Account ID", "A-1")
+    ]
     assert "_row" not in acc.frame.columns and "_file" not in acc.frame.columns
 
 
@@ -49,13 +54,30 @@ def test_tickets_linked_and_issues_located(basic):
     assert f["account_id"].tolist()[:2] == ["A-1", "A-2"]
     assert f["account_id"].iloc[2:].isna().all()
     assert f["account_ref"].tolist()[0] == "Acme Inc"
-    assert t.meta["linking"] == {"id": 0, "id_ci": 0, "name": 1, "domain": 1, "orphan": 2, "ambiguous": 1}
-    assert issues(basic, "orphan-account", "tickets") == [("tickets", "tickets.csv", 4, "Organization", "Nobody LLC")]
-    assert issues(basic, "ambiguous-account", "tickets") == [("tickets", "tickets.csv", 5, "Organization", "Twin")]
-    assert issues(basic, "future-date", "tickets") == [("tickets", "tickets.csv", 6, "Created at", "2026-12-24 10:00")]
+    assert t.meta["linking"] == {
+        "id": 0,
+        "id_ci": 0,
+        "name": 1,
+        "domain": 1,
+        "orphan": 2,
+        "ambiguous": 1,
+    }
+    assert issues(basic, "orphan-account", "tickets") == [
+        ("tickets", "tickets.csv", 4, "Organization", "Nobody LLC")
+    ]
+    assert issues(basic, "ambiguous-account", "tickets") == [
+        ("tickets", "tickets.csv", 5, "Organization", "Twin")
+    ]
+    assert issues(basic, "future-date", "tickets") == [
+        ("tickets", "tickets.csv", 6, "Created at", "2026-12-24 10:00")
+    ]
     assert f["escalated"].tolist() == [True, False, False, False]
     assert f["satisfaction"].iloc[0] == "good" and pd.isna(f["satisfaction"].iloc[1])
-    assert t.meta["issue_counts"] == {"future-date": 1, "orphan-account": 2 - 1, "ambiguous-account": 1}
+    assert t.meta["issue_counts"] == {
+        "future-date": 1,
+        "orphan-account": 2 - 1,
+        "ambiguous-account": 1,
+    }
 
 
 def test_billing_orphans_set_aside(basic):
@@ -65,7 +87,9 @@ def test_billing_orphans_set_aside(basic):
     assert b.frame["currency"].tolist() == ["USD", "EUR"]
     assert b.frame["amount"].tolist() == [110.0, 55.0]
     assert b.meta["amount_flags"] == ["tax_inclusive"]
-    assert issues(basic, "orphan-account", "billing") == [("billing", "billing.csv", 4, "Customer", "Ghost Corp")]
+    assert issues(basic, "orphan-account", "billing") == [
+        ("billing", "billing.csv", 4, "Customer", "Ghost Corp")
+    ]
 
 
 def test_wide_surveys_and_usage(basic):
@@ -84,7 +108,10 @@ def test_data_quality_shape(basic):
     dq = basic.data_quality()
     assert dq["datasets"]["tickets"]["files"] == ["tickets.csv"]
     assert dq["datasets"]["tickets"]["columns"]["created_at"] == "Created at"
-    assert all({"code", "level", "file", "row", "column", "value", "message"} <= set(i) for i in dq["issues"])
+    assert all(
+        {"code", "level", "file", "row", "column", "value", "message"} <= set(i)
+        for i in dq["issues"]
+    )
 
 
 def test_r12_concatenation_and_cross_file_duplicates():
@@ -112,7 +139,11 @@ def test_missing_columns_of_all_files_reported_together():
     with pytest.raises(InputError) as e:
         load(FIX / "missing", today=TODAY)
     got = sorted((i.file, i.column) for i in e.value.issues if i.code == "missing-column")
-    assert got == [("billing.csv", "amount"), ("tickets.csv", "created_at"), ("tickets.csv", "ticket_id")]
+    assert got == [
+        ("billing.csv", "amount"),
+        ("tickets.csv", "created_at"),
+        ("tickets.csv", "ticket_id"),
+    ]
 
 
 def test_override_from_config_fixes_missing_column():
@@ -130,18 +161,31 @@ def test_no_data(tmp_path):
 
 
 VENDOR_FILES = [
-    ("zendesk_tickets.csv", "tickets"), ("zendesk_explore.csv", "tickets"),
-    ("freshdesk_tickets.csv", "tickets"), ("jsm_issues.csv", "tickets"),
-    ("hubspot_tickets.csv", "tickets"), ("intercom_conversations.csv", "tickets"),
-    ("stripe_invoices.csv", "billing"), ("stripe_subscriptions.csv", "billing"),
-    ("stripe_payments.csv", "billing"), ("chargebee_subscriptions.csv", "billing"),
-    ("recurly_subscriptions.csv", "billing"), ("quickbooks_invoice_list.csv", "billing"),
-    ("xero_invoices.csv", "billing"), ("salesforce_accounts.csv", "accounts"),
-    ("hubspot_companies.csv", "accounts"), ("pipedrive_organizations.csv", "accounts"),
-    ("surveymonkey_responses.csv", "surveys"), ("qualtrics_responses.csv", "surveys"),
-    ("typeform_responses.csv", "surveys"), ("delighted_responses.csv", "surveys"),
-    ("google_forms_responses.csv", "surveys"), ("mixpanel_events.csv", "usage"),
-    ("amplitude_events.csv", "usage"), ("segment_tracks.csv", "usage"), ("pendo_events.csv", "usage"),
+    ("zendesk_tickets.csv", "tickets"),
+    ("zendesk_explore.csv", "tickets"),
+    ("freshdesk_tickets.csv", "tickets"),
+    ("jsm_issues.csv", "tickets"),
+    ("hubspot_tickets.csv", "tickets"),
+    ("intercom_conversations.csv", "tickets"),
+    ("stripe_invoices.csv", "billing"),
+    ("stripe_subscriptions.csv", "billing"),
+    ("stripe_payments.csv", "billing"),
+    ("chargebee_subscriptions.csv", "billing"),
+    ("recurly_subscriptions.csv", "billing"),
+    ("quickbooks_invoice_list.csv", "billing"),
+    ("xero_invoices.csv", "billing"),
+    ("salesforce_accounts.csv", "accounts"),
+    ("hubspot_companies.csv", "accounts"),
+    ("pipedrive_organizations.csv", "accounts"),
+    ("surveymonkey_responses.csv", "surveys"),
+    ("qualtrics_responses.csv", "surveys"),
+    ("typeform_responses.csv", "surveys"),
+    ("delighted_responses.csv", "surveys"),
+    ("google_forms_responses.csv", "surveys"),
+    ("mixpanel_events.csv", "usage"),
+    ("amplitude_events.csv", "usage"),
+    ("segment_tracks.csv", "usage"),
+    ("pendo_events.csv", "usage"),
 ]
 
 
@@ -159,30 +203,65 @@ def test_vendor_files_load(name, dataset):
 
 def test_vendor_values():
     # Zendesk: 'Good' → good, tag 'escalated' → escalated, 30 minutes to first reply
-    t = load(explicit={"tickets": FIX / "vendors" / "zendesk_tickets.csv"}, today=TODAY).datasets["tickets"].frame
-    assert (t["satisfaction"].iloc[0], bool(t["escalated"].iloc[0]), t["first_response_minutes"].iloc[0]) == ("good", True, 30.0)
+    t = (
+        load(explicit={"tickets": FIX / "vendors" / "zendesk_tickets.csv"}, today=TODAY)
+        .datasets["tickets"]
+        .frame
+    )
+    assert (
+        t["satisfaction"].iloc[0],
+        bool(t["escalated"].iloc[0]),
+        t["first_response_minutes"].iloc[0],
+    ) == ("good", True, 30.0)
     # Freshdesk: 'First response time (in hrs)' 01:30:00 → 90 business minutes; Initial response time is a timestamp
-    t = load(explicit={"tickets": FIX / "vendors" / "freshdesk_tickets.csv"}, today=TODAY).datasets["tickets"].frame
+    t = (
+        load(explicit={"tickets": FIX / "vendors" / "freshdesk_tickets.csv"}, today=TODAY)
+        .datasets["tickets"]
+        .frame
+    )
     assert t["first_response_business_minutes"].iloc[0] == 90.0
     assert t["first_response_at"].iloc[0] == pd.Timestamp("2026-09-03 09:30:00")
     # JSM: 14/Jul/25 3:42 PM
-    t = load(explicit={"tickets": FIX / "vendors" / "jsm_issues.csv"}, today=TODAY).datasets["tickets"].frame
+    t = (
+        load(explicit={"tickets": FIX / "vendors" / "jsm_issues.csv"}, today=TODAY)
+        .datasets["tickets"]
+        .frame
+    )
     assert t["created_at"].iloc[0] == pd.Timestamp("2025-07-14 15:42")
     # Stripe subscriptions: Amount 20.00 per unit, quantity 5, currency USD
-    b = load(explicit={"billing": FIX / "vendors" / "stripe_subscriptions.csv"}, today=TODAY).datasets["billing"]
-    assert (b.frame["amount"].iloc[0], b.frame["quantity"].iloc[0], b.frame["currency"].iloc[0]) == (20.0, 5.0, "USD")
+    b = load(
+        explicit={"billing": FIX / "vendors" / "stripe_subscriptions.csv"}, today=TODAY
+    ).datasets["billing"]
+    assert (
+        b.frame["amount"].iloc[0],
+        b.frame["quantity"].iloc[0],
+        b.frame["currency"].iloc[0],
+    ) == (20.0, 5.0, "USD")
     assert b.meta["amount_flags"] == ["per_unit"]
     # QuickBooks: "1,960.17", US dates
-    b = load(explicit={"billing": FIX / "vendors" / "quickbooks_invoice_list.csv"}, today=TODAY).datasets["billing"]
+    b = load(
+        explicit={"billing": FIX / "vendors" / "quickbooks_invoice_list.csv"}, today=TODAY
+    ).datasets["billing"]
     assert b.frame["amount"].iloc[0] == 1960.17
     assert b.frame["issued_at"].iloc[0] == pd.Timestamp("2026-09-01")
     # Pendo: num_minutes 7 → 420 s, num_events 4
-    u = load(explicit={"usage": FIX / "vendors" / "pendo_events.csv"}, today=TODAY).datasets["usage"].frame
+    u = (
+        load(explicit={"usage": FIX / "vendors" / "pendo_events.csv"}, today=TODAY)
+        .datasets["usage"]
+        .frame
+    )
     assert (u["duration_seconds"].iloc[0], u["count"].iloc[0]) == (420.0, 4.0)
     # Typeform: wide NPS column, '#' is the response id
-    s = load(explicit={"surveys": FIX / "vendors" / "typeform_responses.csv"}, today=TODAY).datasets["surveys"].frame
+    s = (
+        load(explicit={"surveys": FIX / "vendors" / "typeform_responses.csv"}, today=TODAY)
+        .datasets["surveys"]
+        .frame
+    )
     assert (s["response_id"].iloc[0], s["survey_type"].iloc[0], s["score"].iloc[0]) == (
-        "0a1b2c3d4e5f60718293a4b5c6d7e8f9", "nps", 8.0)
+        "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        "nps",
+        8.0,
+    )
 
 
 def test_header_only_files_give_empty_typed_frames(tmp_path):
@@ -223,7 +302,9 @@ def test_r12_amount_columns_of_different_kinds_do_not_mix(tmp_path):
     with pytest.raises(InputError) as e:
         load(tmp_path, today=TODAY)
     (i,) = e.value.issues
-    assert i.code == "incompatible-files" and "per_unit" in i.message and "tax_inclusive" in i.message
+    assert (
+        i.code == "incompatible-files" and "per_unit" in i.message and "tax_inclusive" in i.message
+    )
 
 
 def test_r12_columns_name_every_files_header():

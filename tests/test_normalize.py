@@ -24,8 +24,17 @@ def run(dataset, data, *, overrides=None, config=None, file="t.csv", sink=None, 
     raw = pd.DataFrame({k: pd.array(v, dtype="str") for k, v in data.items()})
     m = match_columns(dataset, list(raw.columns), overrides, file)
     sink = sink or IssueSink()
-    norm = normalise(dataset, raw, np.arange(2, len(raw) + 2), file, m,
-                     config=config or default_config(), today=kw.pop("today", TODAY), sink=sink, **kw)
+    norm = normalise(
+        dataset,
+        raw,
+        np.arange(2, len(raw) + 2),
+        file,
+        m,
+        config=config or default_config(),
+        today=kw.pop("today", TODAY),
+        sink=sink,
+        **kw,
+    )
     return norm, sink
 
 
@@ -34,16 +43,22 @@ def codes(sink, code):
 
 
 def test_ticket_types_and_missing_required_value():
-    norm, sink = run("tickets", {
-        "Id": ["1", "2", "3"],
-        "Created at": ["2026-09-01 10:00", "", "2026-09-03 08:30"],
-        "Status": ["Solved", "Open", "OPEN"],
-        "Reopens": ["0", "1", "2"],
-    })
+    norm, sink = run(
+        "tickets",
+        {
+            "Id": ["1", "2", "3"],
+            "Created at": ["2026-09-01 10:00", "", "2026-09-03 08:30"],
+            "Status": ["Solved", "Open", "OPEN"],
+            "Reopens": ["0", "1", "2"],
+        },
+    )
     f = norm.frame
     assert norm.rows_read == 3
     assert f["ticket_id"].tolist() == ["1", "3"]  # row 3 has no created date → set aside
-    assert f["created_at"].tolist() == [pd.Timestamp("2026-09-01 10:00"), pd.Timestamp("2026-09-03 08:30")]
+    assert f["created_at"].tolist() == [
+        pd.Timestamp("2026-09-01 10:00"),
+        pd.Timestamp("2026-09-03 08:30"),
+    ]
     assert str(f["created_at"].dtype) == "datetime64[ns]"
     assert f["status"].tolist() == ["solved", "open"]
     assert f["reopens"].dtype == "float64"
@@ -51,15 +66,21 @@ def test_ticket_types_and_missing_required_value():
 
 
 def test_bad_date_required_sets_row_aside_optional_nulls_cell():
-    norm, sink = run("tickets", {
-        "Id": ["1", "2", "3"],
-        "Created at": ["2026-09-01", "not a date", "2026-09-02"],
-        "Solved at": ["2026-09-02", "2026-09-03", "soon"],
-    })
+    norm, sink = run(
+        "tickets",
+        {
+            "Id": ["1", "2", "3"],
+            "Created at": ["2026-09-01", "not a date", "2026-09-02"],
+            "Solved at": ["2026-09-02", "2026-09-03", "soon"],
+        },
+    )
     f = norm.frame
     assert f["ticket_id"].tolist() == ["1", "3"]
     assert pd.isna(f["resolved_at"].iloc[1])
-    assert codes(sink, "bad-date") == [("t.csv", 3, "Created at", "not a date"), ("t.csv", 4, "Solved at", "soon")]
+    assert codes(sink, "bad-date") == [
+        ("t.csv", 3, "Created at", "not a date"),
+        ("t.csv", 4, "Solved at", "soon"),
+    ]
 
 
 def test_bad_number_required_and_optional():
@@ -73,26 +94,33 @@ def test_bad_number_required_and_optional():
 
 def test_bad_bool_and_bad_duration_null_the_cell():
     norm, sink = run("accounts", {"account_id": ["A", "B"], "advocate": ["yes", "maybe"]})
-    assert norm.frame["advocate"].tolist()[0] is True or norm.frame["advocate"].tolist()[0] == True  # noqa: E712
+    assert norm.frame["advocate"].tolist()[0] is True or norm.frame["advocate"].tolist()[0] == True
     assert pd.isna(norm.frame["advocate"].iloc[1])
     assert codes(sink, "bad-value") == [("t.csv", 3, "advocate", "maybe")]
-    norm, sink = run("tickets", {"Id": ["1"], "Created at": ["2026-09-01"],
-                                 "First reply time in minutes": ["soon"]})
+    norm, sink = run(
+        "tickets",
+        {"Id": ["1"], "Created at": ["2026-09-01"], "First reply time in minutes": ["soon"]},
+    )
     assert pd.isna(norm.frame["first_response_minutes"].iloc[0])
     assert codes(sink, "bad-duration") == [("t.csv", 2, "First reply time in minutes", "soon")]
 
 
 def test_damaged_id():
-    _, sink = run("tickets", {"Id": ["1.03006E+13", "77"], "Created at": ["2026-09-01", "2026-09-01"]})
+    _, sink = run(
+        "tickets", {"Id": ["1.03006E+13", "77"], "Created at": ["2026-09-01", "2026-09-01"]}
+    )
     assert codes(sink, "damaged-id") == [("t.csv", 2, "Id", "1.03006E+13")]
 
 
 def test_future_dates():
-    norm, sink = run("tickets", {
-        "Id": ["1", "2", "3"],
-        "Created at": ["2026-09-01", "2026-10-02", "2026-09-30"],
-        "Solved at": ["2026-10-01 23:00", "2026-10-03", "2026-12-01"],
-    })
+    norm, sink = run(
+        "tickets",
+        {
+            "Id": ["1", "2", "3"],
+            "Created at": ["2026-09-01", "2026-10-02", "2026-09-30"],
+            "Solved at": ["2026-10-01 23:00", "2026-10-03", "2026-12-01"],
+        },
+    )
     f = norm.frame
     # today = 2026-10-01: created 10-02 is future → row set aside; solved 12-01 → cell nulled
     assert f["ticket_id"].tolist() == ["1", "3"]
@@ -103,29 +131,47 @@ def test_future_dates():
 
 
 def test_future_not_checked_on_period_end_or_due_date():
-    norm, sink = run("billing", {"Customer": ["c"], "Total": ["1"], "Period End": ["2027-01-01"],
-                                 "Due Date": ["2027-01-01"]})
+    norm, sink = run(
+        "billing",
+        {
+            "Customer": ["c"],
+            "Total": ["1"],
+            "Period End": ["2027-01-01"],
+            "Due Date": ["2027-01-01"],
+        },
+    )
     assert codes(sink, "future-date") == []
     assert norm.frame["period_end"].iloc[0] == pd.Timestamp("2027-01-01")
 
 
 def test_negative_durations():
-    norm, sink = run("tickets", {
-        "Id": ["1", "2"],
-        "Created at": ["2026-09-02 10:00", "2026-09-02 10:00"],
-        "Solved at": ["2026-09-01 10:00", "2026-09-03 10:00"],
-        "First reply time in minutes": ["-5", "30"],
-    })
+    norm, sink = run(
+        "tickets",
+        {
+            "Id": ["1", "2"],
+            "Created at": ["2026-09-02 10:00", "2026-09-02 10:00"],
+            "Solved at": ["2026-09-01 10:00", "2026-09-03 10:00"],
+            "First reply time in minutes": ["-5", "30"],
+        },
+    )
     f = norm.frame
     assert len(f) == 2
-    assert pd.isna(f["resolved_at"].iloc[0]) and f["resolved_at"].iloc[1] == pd.Timestamp("2026-09-03 10:00")
-    assert pd.isna(f["first_response_minutes"].iloc[0]) and f["first_response_minutes"].iloc[1] == 30.0
-    assert codes(sink, "negative-duration") == [("t.csv", 2, "Solved at", "2026-09-01 10:00"),
-                                                ("t.csv", 2, "First reply time in minutes", "-5")]
+    assert pd.isna(f["resolved_at"].iloc[0]) and f["resolved_at"].iloc[1] == pd.Timestamp(
+        "2026-09-03 10:00"
+    )
+    assert (
+        pd.isna(f["first_response_minutes"].iloc[0]) and f["first_response_minutes"].iloc[1] == 30.0
+    )
+    assert codes(sink, "negative-duration") == [
+        ("t.csv", 2, "Solved at", "2026-09-01 10:00"),
+        ("t.csv", 2, "First reply time in minutes", "-5"),
+    ]
 
 
 def test_duration_units_from_header():
-    norm, _ = run("tickets", {"Id": ["1"], "Created at": ["2026-09-01"], "First reply time (hrs)": ["1.5"]})
+    norm, _ = run(
+        "tickets", {"Id": ["1"], "Created at": ["2026-09-01"], "First reply time (hrs)": ["1.5"]}
+    )
     assert norm.frame["first_response_minutes"].iloc[0] == 90.0  # 1.5 h = 90 min
     norm, _ = run("usage", {"account_id": ["A"], "timestamp": ["2026-09-01"], "num_minutes": ["7"]})
     assert norm.frame["duration_seconds"].iloc[0] == 420.0  # 7 min = 420 s
@@ -136,17 +182,32 @@ def test_duration_without_unit_is_a_column_error():
     with pytest.raises(InputError) as e:
         run("usage", {"account_id": ["A"], "timestamp": ["2026-09-01"], "Duration": ["7"]})
     (i,) = e.value.issues
-    assert (i.code, i.level, i.column, i.file) == ("duration-unit-unknown", "error", "Duration", "t.csv")
+    assert (i.code, i.level, i.column, i.file) == (
+        "duration-unit-unknown",
+        "error",
+        "Duration",
+        "t.csv",
+    )
     assert "rename" in i.message and "columns:" in i.message
 
 
 def test_impossible_values():
-    norm, sink = run("accounts", {"account_id": ["A", "B"], "seats": ["-3", "10"],
-                                  "goals_total": ["4", "2"], "goals_met": ["3", "5"]})
+    norm, sink = run(
+        "accounts",
+        {
+            "account_id": ["A", "B"],
+            "seats": ["-3", "10"],
+            "goals_total": ["4", "2"],
+            "goals_met": ["3", "5"],
+        },
+    )
     f = norm.frame
     assert pd.isna(f["seats"].iloc[0]) and f["seats"].iloc[1] == 10.0
     assert f["goals_met"].iloc[0] == 3.0 and pd.isna(f["goals_met"].iloc[1])
-    assert codes(sink, "impossible-value") == [("t.csv", 2, "seats", "-3"), ("t.csv", 3, "goals_met", "5")]
+    assert codes(sink, "impossible-value") == [
+        ("t.csv", 2, "seats", "-3"),
+        ("t.csv", 3, "goals_met", "5"),
+    ]
 
 
 def test_duplicates_first_kept():
@@ -159,8 +220,11 @@ def test_duplicates_first_kept():
 
 def test_billing_invoice_lines_are_not_duplicates_unless_identical():
     sink = IssueSink()
-    data = {"Customer": ["c", "c", "c"], "Invoice ID": ["in1", "in1", "in1"],
-            "Total": ["10", "5", "10"]}
+    data = {
+        "Customer": ["c", "c", "c"],
+        "Invoice ID": ["in1", "in1", "in1"],
+        "Total": ["10", "5", "10"],
+    }
     norm, _ = run("billing", data, sink=sink)
     cols = {"account_id": "Customer", "invoice_id": "Invoice ID", "amount": "Total"}
     f = drop_duplicates("billing", norm.frame, cols, sink)
@@ -168,15 +232,26 @@ def test_billing_invoice_lines_are_not_duplicates_unless_identical():
     assert codes(sink, "duplicate-id") == [("t.csv", 4, "Invoice ID", "in1")]
     # without an invoice id nothing is a duplicate
     norm, _ = run("billing", {"Customer": ["c", "c"], "Total": ["10", "10"]})
-    assert len(drop_duplicates("billing", norm.frame, {"account_id": "Customer", "amount": "Total"}, sink)) == 2
+    assert (
+        len(
+            drop_duplicates(
+                "billing", norm.frame, {"account_id": "Customer", "amount": "Total"}, sink
+            )
+        )
+        == 2
+    )
 
 
 def test_tickets_escalated_from_tags_and_satisfaction():
-    norm, _ = run("tickets", {
-        "Id": ["1", "2", "3", "4"], "Created at": ["2026-09-01"] * 4,
-        "Tags": ["vip Escalated", "escalated_later", "a,escalation", None],
-        "Satisfaction Score": ["Good", "Offered", "bad_with_comment", "Not Offered"],
-    })
+    norm, _ = run(
+        "tickets",
+        {
+            "Id": ["1", "2", "3", "4"],
+            "Created at": ["2026-09-01"] * 4,
+            "Tags": ["vip Escalated", "escalated_later", "a,escalation", None],
+            "Satisfaction Score": ["Good", "Offered", "bad_with_comment", "Not Offered"],
+        },
+    )
     f = norm.frame
     assert f["escalated"].tolist() == [True, False, True, False]
     assert f["tags"].iloc[0] == "vip Escalated"
@@ -185,8 +260,14 @@ def test_tickets_escalated_from_tags_and_satisfaction():
 
 
 def test_escalated_as_level():
-    norm, sink = run("tickets", {"Id": ["1", "2", "3", "4", "5"], "Created at": ["2026-09-01"] * 5,
-                                 "Escalation Level": ["Tier 2", "0", "2", "no", ""]})
+    norm, sink = run(
+        "tickets",
+        {
+            "Id": ["1", "2", "3", "4", "5"],
+            "Created at": ["2026-09-01"] * 5,
+            "Escalation Level": ["Tier 2", "0", "2", "no", ""],
+        },
+    )
     # text level → escalated; 0 → not; 2 → escalated; 'no' → not; blank → unknown
     got = norm.frame["escalated"].tolist()
     assert got[:4] == [True, False, True, False] and pd.isna(got[4])
@@ -215,19 +296,26 @@ def test_ambiguous_date_order_info_and_meta():
     (i,) = [i for i in sink.issues if i.code == "ambiguous-date-order"]
     assert i.level == "info" and i.column == "Created at" and "month-first" in i.message
     assert i.value == "month-first (MM/DD)"
-    norm, sink = run("tickets", {"Id": ["1", "2"], "Created at": ["01/02/2026", "03/04/2026"]},
-                     delimiter=";")
+    norm, sink = run(
+        "tickets", {"Id": ["1", "2"], "Created at": ["01/02/2026", "03/04/2026"]}, delimiter=";"
+    )
     assert norm.meta["dayfirst"]["created_at"] is True
     assert norm.frame["created_at"].iloc[0] == pd.Timestamp("2026-02-01")
 
 
 # ---------------------------------------------------------------- surveys
 
+
 def test_wide_survey_one_response_per_type_column():
-    norm, sink = run("surveys", {
-        "Response ID": ["r1", "r2", "r3"], "Submitted At": ["2026-09-01", "2026-09-02", "2026-09-03"],
-        "NPS": ["9", "", "3"], "CSAT": ["5", "4", ""],
-    })
+    norm, sink = run(
+        "surveys",
+        {
+            "Response ID": ["r1", "r2", "r3"],
+            "Submitted At": ["2026-09-01", "2026-09-02", "2026-09-03"],
+            "NPS": ["9", "", "3"],
+            "CSAT": ["5", "4", ""],
+        },
+    )
     f = norm.frame
     got = sorted(zip(f["response_id"], f["survey_type"], f["score"]))
     assert got == [("r1", "csat", 5.0), ("r1", "nps", 9.0), ("r2", "csat", 4.0), ("r3", "nps", 3.0)]
@@ -236,40 +324,71 @@ def test_wide_survey_one_response_per_type_column():
 
 
 def test_survey_type_from_column_file_name_or_default():
-    norm, _ = run("surveys", {"score": ["4"], "submitted_at": ["2026-09-01"]}, file="csat_responses.csv")
+    norm, _ = run(
+        "surveys", {"score": ["4"], "submitted_at": ["2026-09-01"]}, file="csat_responses.csv"
+    )
     assert norm.frame["survey_type"].tolist() == ["csat"]
     norm, _ = run("surveys", {"score": ["4"], "submitted_at": ["2026-09-01"]}, file="feedback.csv")
     assert norm.frame["survey_type"].tolist() == ["nps"]
-    norm, _ = run("surveys", {"score": ["4", "5"], "submitted_at": ["2026-09-01"] * 2,
-                              "survey_type": ["CES", ""]}, file="csat.csv")
+    norm, _ = run(
+        "surveys",
+        {"score": ["4", "5"], "submitted_at": ["2026-09-01"] * 2, "survey_type": ["CES", ""]},
+        file="csat.csv",
+    )
     assert norm.frame["survey_type"].tolist() == ["ces", "csat"]
 
 
 def test_sent_only_rows_and_rows_without_dates():
-    norm, sink = run("surveys", {
-        "score": ["9", "", "7", ""],
-        "submitted_at": ["2026-09-01", "", "", "2026-09-02"],
-        "sent_at": ["2026-08-30", "2026-08-30", "", ""],
-    })
+    norm, sink = run(
+        "surveys",
+        {
+            "score": ["9", "", "7", ""],
+            "submitted_at": ["2026-09-01", "", "", "2026-09-02"],
+            "sent_at": ["2026-08-30", "2026-08-30", "", ""],
+        },
+    )
     f = norm.frame
     # row 2 answered; row 3 sent only; row 4 no dates → set aside; row 5 submitted without score → set aside
     assert len(f) == 2
-    assert f["score"].iloc[0] == 9.0 and pd.isna(f["score"].iloc[1]) and pd.isna(f["submitted_at"].iloc[1])
-    assert [(g[1], g[2]) for g in codes(sink, "missing-value")] == [(4, "submitted_at"), (5, "score")]
+    assert (
+        f["score"].iloc[0] == 9.0
+        and pd.isna(f["score"].iloc[1])
+        and pd.isna(f["submitted_at"].iloc[1])
+    )
+    assert [(g[1], g[2]) for g in codes(sink, "missing-value")] == [
+        (4, "submitted_at"),
+        (5, "score"),
+    ]
 
 
 def test_score_out_of_scale_set_aside():
-    norm, sink = run("surveys", {"score": ["11", "10", "6"], "submitted_at": ["2026-09-01"] * 3,
-                                 "survey_type": ["nps", "nps", "csat"]})
+    norm, sink = run(
+        "surveys",
+        {
+            "score": ["11", "10", "6"],
+            "submitted_at": ["2026-09-01"] * 3,
+            "survey_type": ["nps", "nps", "csat"],
+        },
+    )
     # nps 11 > 10; csat 6 > 5 (default csat scale 1–5)
     assert norm.frame["score"].tolist() == [10.0]
-    assert codes(sink, "score-out-of-scale") == [("t.csv", 2, "score", "11"), ("t.csv", 4, "score", "6")]
+    assert codes(sink, "score-out-of-scale") == [
+        ("t.csv", 2, "score", "11"),
+        ("t.csv", 4, "score", "6"),
+    ]
 
 
 def test_qualtrics_unfinished_rows_are_not_responses():
-    norm, sink = run("surveys", {"ResponseId": ["R1", "R2"], "RecordedDate": ["2026-09-01"] * 2,
-                                 "Finished": ["1", "False"], "Q1": ["10", "3"]},
-                     overrides={"score": "Q1"})
+    norm, sink = run(
+        "surveys",
+        {
+            "ResponseId": ["R1", "R2"],
+            "RecordedDate": ["2026-09-01"] * 2,
+            "Finished": ["1", "False"],
+            "Q1": ["10", "3"],
+        },
+        overrides={"score": "Q1"},
+    )
     assert norm.frame["response_id"].tolist() == ["R1"]
     assert codes(sink, "unfinished-response") == [("t.csv", 3, "Finished", "False")]
 

@@ -55,8 +55,17 @@ def survey_type_of_header(header: str, extra_types: tuple[str, ...] = ()) -> str
 # Headers that only an invoice/payment export has: a file without any of them
 # that has Quantity and Interval / period columns is subscription-shaped.
 _INVOICE_MARKERS = {
-    "date", "invoicedate", "invoice date", "invoice id", "invoice number", "invoicenumber",
-    "number", "amount paid", "amount due", "total", "subtotal",
+    "date",
+    "invoicedate",
+    "invoice date",
+    "invoice id",
+    "invoice number",
+    "invoicenumber",
+    "number",
+    "amount paid",
+    "amount due",
+    "total",
+    "subtotal",
 }
 
 
@@ -83,20 +92,35 @@ def match_columns(
 
     for canonical, wanted in (overrides or {}).items():
         if canonical not in {c.name for c in schema.columns}:
-            errors.append(Issue(
-                code="bad-column-override", level="error", dataset=dataset, file=file,
-                column=str(canonical), key=f"columns.{dataset}.{canonical}",
-                message=f"config columns.{dataset}.{canonical}: '{canonical}' is not a {dataset} "
-                        f"column (expected one of: {', '.join(c.name for c in schema.columns)})"))
+            errors.append(
+                Issue(
+                    code="bad-column-override",
+                    level="error",
+                    dataset=dataset,
+                    file=file,
+                    column=str(canonical),
+                    key=f"columns.{dataset}.{canonical}",
+                    message=f"config columns.{dataset}.{canonical}: '{canonical}' is not a {dataset} "
+                    f"column (expected one of: {', '.join(c.name for c in schema.columns)})",
+                )
+            )
             continue
         hit = [h for h in headers if h == wanted] or [
-            h for h in headers if keys[h] == header_key(wanted)]
+            h for h in headers if keys[h] == header_key(wanted)
+        ]
         if not hit:
-            errors.append(Issue(
-                code="bad-column-override", level="error", dataset=dataset, file=file,
-                column=str(wanted), key=f"columns.{dataset}.{canonical}",
-                message=f"config columns.{dataset}.{canonical} names header '{wanted}', which is not "
-                        f"in {file}; headers found: {', '.join(headers)}"))
+            errors.append(
+                Issue(
+                    code="bad-column-override",
+                    level="error",
+                    dataset=dataset,
+                    file=file,
+                    column=str(wanted),
+                    key=f"columns.{dataset}.{canonical}",
+                    message=f"config columns.{dataset}.{canonical} names header '{wanted}', which is not "
+                    f"in {file}; headers found: {', '.join(headers)}",
+                )
+            )
             continue
         mapping[canonical] = hit[0]
         claimed.add(hit[0])
@@ -179,7 +203,9 @@ def _billing_rules(mapping, keys, headers, flags, also) -> None:
     flags["amount"] = frozenset(f)
 
 
-def _missing_issue(dataset: str, canonical: str, headers: list[str], keys: dict, file: str) -> Issue:
+def _missing_issue(
+    dataset: str, canonical: str, headers: list[str], keys: dict, file: str
+) -> Issue:
     col = SCHEMAS[dataset].column(canonical)
     syn_keys = [header_key(s) for s in col.synonyms] + [header_key(canonical)]
     best, best_ratio = None, 0.0
@@ -194,7 +220,14 @@ def _missing_issue(dataset: str, canonical: str, headers: list[str], keys: dict,
     msg = (
         f"{file}: required {dataset} column '{canonical}' not found. Headers found: {found}."
         f"{suggestion} To use a header, set in the config: "
-        f"columns: {{{dataset}: {{{canonical}: \"{hint}\"}}}}"
+        f'columns: {{{dataset}: {{{canonical}: "{hint}"}}}}'
     )
-    return Issue(code="missing-column", level="error", dataset=dataset, file=file,
-                 column=canonical, value=best if suggestion else None, message=msg)
+    return Issue(
+        code="missing-column",
+        level="error",
+        dataset=dataset,
+        file=file,
+        column=canonical,
+        value=best if suggestion else None,
+        message=msg,
+    )

@@ -18,10 +18,33 @@ import pyarrow as pa
 from cs_metrics.errors import Issue
 from cs_metrics.loading.normalize import FILE, ROW, IssueSink
 
-LEGAL_SUFFIXES = frozenset({
-    "inc", "llc", "ltd", "limited", "gmbh", "ag", "sa", "bv", "corp", "corporation", "co",
-    "plc", "pty", "incorporated", "srl", "sarl", "oy", "ab", "as", "nv", "kk", "llp", "lp",
-})
+LEGAL_SUFFIXES = frozenset(
+    {
+        "inc",
+        "llc",
+        "ltd",
+        "limited",
+        "gmbh",
+        "ag",
+        "sa",
+        "bv",
+        "corp",
+        "corporation",
+        "co",
+        "plc",
+        "pty",
+        "incorporated",
+        "srl",
+        "sarl",
+        "oy",
+        "ab",
+        "as",
+        "nv",
+        "kk",
+        "llp",
+        "lp",
+    }
+)
 # columns carrying an e-mail per dataset (their domain can stand in, R7)
 EMAIL_COLUMNS = {"tickets": "requester_email", "surveys": "respondent", "billing": "customer_email"}
 KEEP_ORPHANS = ("tickets", "surveys")
@@ -64,9 +87,13 @@ def _lookup(keys: pd.Series, table: dict) -> np.ndarray:
 _METHODS = ("id", "id_ci", "name", "domain")
 
 
-def link(frame: pd.DataFrame, accounts: pd.DataFrame | None, dataset: str,
-         file_info: dict[str, dict[str, str]], sink: IssueSink | None = None
-         ) -> tuple[pd.DataFrame, list[Issue], dict[str, int]]:
+def link(
+    frame: pd.DataFrame,
+    accounts: pd.DataFrame | None,
+    dataset: str,
+    file_info: dict[str, dict[str, str]],
+    sink: IssueSink | None = None,
+) -> tuple[pd.DataFrame, list[Issue], dict[str, int]]:
     """Resolve `account_id` of a canonical frame; returns (frame, issues, counts by method).
 
     `file_info[file]` names the headers used for the reference ("account_id")
@@ -98,10 +125,16 @@ def link(frame: pd.DataFrame, accounts: pd.DataFrame | None, dataset: str,
     sf = acc_ids.str.fullmatch(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?").fillna(False).to_numpy()
     sf15_map, _ = _unique_map(acc_ids.str.slice(0, 15).where(sf), pos)
     ci_map, _ = _unique_map(acc_ids.str.lower(), pos)
-    name_map, name_shared = (_unique_map(normalise_name(accounts["name"].reset_index(drop=True)), pos)
-                             if "name" in accounts.columns else ({}, set()))
-    dom_map, dom_shared = (_unique_map(normalise_domain(accounts["domain"].reset_index(drop=True)), pos)
-                           if "domain" in accounts.columns else ({}, set()))
+    name_map, name_shared = (
+        _unique_map(normalise_name(accounts["name"].reset_index(drop=True)), pos)
+        if "name" in accounts.columns
+        else ({}, set())
+    )
+    dom_map, dom_shared = (
+        _unique_map(normalise_domain(accounts["domain"].reset_index(drop=True)), pos)
+        if "domain" in accounts.columns
+        else ({}, set())
+    )
 
     # resolve each distinct reference once, in R7 order
     codes, uniq = pd.factorize(ref, use_na_sentinel=True)
@@ -110,12 +143,15 @@ def link(frame: pd.DataFrame, accounts: pd.DataFrame | None, dataset: str,
     how = np.full(len(u), -1, dtype=np.int8)
     nn = normalise_name(u)
     ref_dom = normalise_domain(u)
-    u_sf = u.str.slice(0, 15).where(u.str.fullmatch(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?").fillna(False))
+    u_sf = u.str.slice(0, 15).where(
+        u.str.fullmatch(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?").fillna(False)
+    )
     exact = _lookup(u, exact_map)
     sf_hit = _lookup(u_sf, sf15_map)
     exact = np.where(exact >= 0, exact, sf_hit)
-    for k, got in enumerate((exact, _lookup(u.str.lower(), ci_map),
-                             _lookup(nn, name_map), _lookup(ref_dom, dom_map))):
+    for k, got in enumerate(
+        (exact, _lookup(u.str.lower(), ci_map), _lookup(nn, name_map), _lookup(ref_dom, dom_map))
+    ):
         m = (res < 0) & (got >= 0)
         res[m] = got[m]
         how[m] = k
@@ -164,19 +200,49 @@ def link(frame: pd.DataFrame, accounts: pd.DataFrame | None, dataset: str,
     if email is not None:
         has_ref = has_ref | email.notna().to_numpy()
     kept = dataset in KEEP_ORPHANS
-    tail = ("kept for company-wide figures, left out of per-account results" if kept
-            else "row set aside (billing and usage orphans feed no KPI)")
+    tail = (
+        "kept for company-wide figures, left out of per-account results"
+        if kept
+        else "row set aside (billing and usage orphans feed no KPI)"
+    )
     for k, f in enumerate(funiq):
         info = file_info.get(str(f), {})
         col = info.get("account_id") or info.get("email")
         in_f = fcodes == k
         fname = str(f)
-        sink.add_mask("ambiguous-account", "warning", dataset, col, ambiguous & in_f, raw, rows,
-                      fname, f"the reference matches several accounts; {tail}")
-        sink.add_mask("orphan-account", "warning", dataset, col, orphan & ~ambiguous & in_f & has_ref,
-                      raw, rows, fname, f"no account matches this reference; {tail}")
-        sink.add_mask("orphan-account", "warning", dataset, col, orphan & in_f & ~has_ref, raw,
-                      rows, fname, f"no account reference (and no e-mail that links one); {tail}")
+        sink.add_mask(
+            "ambiguous-account",
+            "warning",
+            dataset,
+            col,
+            ambiguous & in_f,
+            raw,
+            rows,
+            fname,
+            f"the reference matches several accounts; {tail}",
+        )
+        sink.add_mask(
+            "orphan-account",
+            "warning",
+            dataset,
+            col,
+            orphan & ~ambiguous & in_f & has_ref,
+            raw,
+            rows,
+            fname,
+            f"no account matches this reference; {tail}",
+        )
+        sink.add_mask(
+            "orphan-account",
+            "warning",
+            dataset,
+            col,
+            orphan & in_f & ~has_ref,
+            raw,
+            rows,
+            fname,
+            f"no account reference (and no e-mail that links one); {tail}",
+        )
     if not kept and orphan.any():
         frame = frame.loc[~orphan].reset_index(drop=True)
     return frame, sink.issues[start:], counts

@@ -44,8 +44,10 @@ def _expected_text() -> str:
     lines = []
     for ds in DATASETS:
         sch = SCHEMAS[ds]
-        lines.append(f"  {ds}: file names with {', '.join(sch.name_hints[:4])}…; "
-                     f"required columns {', '.join(sch.required)}")
+        lines.append(
+            f"  {ds}: file names with {', '.join(sch.name_hints[:4])}…; "
+            f"required columns {', '.join(sch.required)}"
+        )
     return "\n".join(lines)
 
 
@@ -72,12 +74,19 @@ def load(
         raise InputError(
             f"no data files found in {where}. Expected CSV/XLSX/Parquet files named like:\n"
             f"{_expected_text()}",
-            [Issue(code="no-data", level="error", file=str(src) if src else None,
-                   message=f"no data files found in {where}; expected files named like "
-                           "accounts.csv, tickets.csv, surveys.csv, billing.csv, usage.csv "
-                           "(or headers that contain each dataset's required columns)")])
+            [
+                Issue(
+                    code="no-data",
+                    level="error",
+                    file=str(src) if src else None,
+                    message=f"no data files found in {where}; expected files named like "
+                    "accounts.csv, tickets.csv, surveys.csv, billing.csv, usage.csv "
+                    "(or headers that contain each dataset's required columns)",
+                )
+            ],
+        )
 
-    overrides_all = (config.get("columns") or {})
+    overrides_all = config.get("columns") or {}
     stypes = survey_types_in_config(config)
     sink = IssueSink()
     fatal: list[Issue] = []
@@ -87,19 +96,43 @@ def load(
         say(f"reading {label} as {a.dataset}")
         try:
             raw = read_table(a.path, a.sheet)
-            match = match_columns(a.dataset, [str(c) for c in raw.frame.columns],
-                                  overrides_all.get(a.dataset), raw.file, survey_types=stypes)
-            norm = normalise(a.dataset, raw.frame, raw.row_numbers, raw.file, match,
-                             config=config, today=today, decimal_comma=raw.decimal_comma,
-                             delimiter=raw.delimiter, date1904=raw.date1904, sheet=a.sheet,
-                             sink=sink)
+            match = match_columns(
+                a.dataset,
+                [str(c) for c in raw.frame.columns],
+                overrides_all.get(a.dataset),
+                raw.file,
+                survey_types=stypes,
+            )
+            norm = normalise(
+                a.dataset,
+                raw.frame,
+                raw.row_numbers,
+                raw.file,
+                match,
+                config=config,
+                today=today,
+                decimal_comma=raw.decimal_comma,
+                delimiter=raw.delimiter,
+                date1904=raw.date1904,
+                sheet=a.sheet,
+                sink=sink,
+            )
         except CsmError as e:
-            fatal.extend(e.issues or [Issue(code="unreadable-file", level="error", file=label,
-                                            message=e.message)])
+            fatal.extend(
+                e.issues
+                or [Issue(code="unreadable-file", level="error", file=label, message=e.message)]
+            )
             continue
         for note in getattr(raw, "notes", []) or []:
-            sink.add(Issue(code="file-note", level="info", dataset=a.dataset, file=raw.file,
-                           message=str(note)))
+            sink.add(
+                Issue(
+                    code="file-note",
+                    level="info",
+                    dataset=a.dataset,
+                    file=raw.file,
+                    message=str(note),
+                )
+            )
         parts.setdefault(a.dataset, []).append(_Part(raw.file, match, norm))
 
     # R12: several files for one dataset must map to the same columns
@@ -116,12 +149,20 @@ def load(
                 if only_b:
                     diff.append(f"only {other.file} has {', '.join(only_b)}")
                 if not diff:
-                    diff.append("their amount columns differ in kind "
-                                f"({_amount_kind(first.match)} vs {_amount_kind(other.match)})")
-                fatal.append(Issue(
-                    code="incompatible-files", level="error", dataset=ds, file=other.file,
-                    message=f"{first.file} and {other.file} are both {ds} files but their columns "
-                            f"do not match ({'; '.join(diff)}); make them match or load one of them"))
+                    diff.append(
+                        "their amount columns differ in kind "
+                        f"({_amount_kind(first.match)} vs {_amount_kind(other.match)})"
+                    )
+                fatal.append(
+                    Issue(
+                        code="incompatible-files",
+                        level="error",
+                        dataset=ds,
+                        file=other.file,
+                        message=f"{first.file} and {other.file} are both {ds} files but their columns "
+                        f"do not match ({'; '.join(diff)}); make them match or load one of them",
+                    )
+                )
     if fatal:
         raise InputError("input files cannot be loaded:\n" + format_issues(fatal), fatal)
 
@@ -163,19 +204,33 @@ def load(
                 types.update(p.norm.meta.get("survey_types", []))
             meta["survey_types"] = sorted(types)
             if any(p.match.type_columns for p in items):
-                meta["type_columns"] = {h: t for p in items for h, t in p.match.type_columns.items()}
+                meta["type_columns"] = {
+                    h: t for p in items for h, t in p.match.type_columns.items()
+                }
                 columns.setdefault("score", " | ".join(meta["type_columns"]))
-        frame = drop_duplicates(ds, frame, columns_first(items), sink,
-                                {p.file: p.match.mapping for p in items})
+        frame = drop_duplicates(
+            ds, frame, columns_first(items), sink, {p.file: p.match.mapping for p in items}
+        )
         if ds != "accounts":
-            info = {p.file: {"account_id": p.match.mapping.get("account_id"),
-                             "email": p.match.mapping.get(EMAIL_COLUMNS.get(ds, ""), None)}
-                    for p in items}
+            info = {
+                p.file: {
+                    "account_id": p.match.mapping.get("account_id"),
+                    "email": p.match.mapping.get(EMAIL_COLUMNS.get(ds, ""), None),
+                }
+                for p in items
+            }
             frame, _, counts = link(frame, accounts_frame, ds, info, sink)
             meta["linking"] = counts
         rows_read = sum(p.norm.rows_read for p in items)
-        ds_obj = Dataset(name=ds, frame=frame, files=[p.file for p in items], rows_read=rows_read,
-                         columns=columns, also_matched=also, meta=meta)
+        ds_obj = Dataset(
+            name=ds,
+            frame=frame,
+            files=[p.file for p in items],
+            rows_read=rows_read,
+            columns=columns,
+            also_matched=also,
+            meta=meta,
+        )
         bundle.datasets[ds] = ds_obj
         if ds == "accounts":
             accounts_frame = frame

@@ -38,7 +38,15 @@ FILE = "_file"
 REQUIRED_TIMESTAMP = {"tickets": "created_at", "surveys": "submitted_at", "usage": "timestamp"}
 # Numbers that cannot be negative (impossible-value: the cell is nulled).
 NON_NEGATIVE = {
-    "accounts": ("seats", "active_users", "goals_total", "goals_met", "acquisition_cost", "arr", "mrr"),
+    "accounts": (
+        "seats",
+        "active_users",
+        "goals_total",
+        "goals_met",
+        "acquisition_cost",
+        "arr",
+        "mrr",
+    ),
     "tickets": ("reopens", "agent_replies"),
     "usage": ("count",),
 }
@@ -48,8 +56,12 @@ AFTER_START = {
     "accounts": ("created_at", ("onboarded_at", "first_value_at")),
 }
 _NOT_RATED = {"offered", "not offered", "unoffered", "received"}
-_SATISFACTION_MAP = {"good_with_comment": "good", "bad_with_comment": "bad",
-                     "good with comment": "good", "bad with comment": "bad"}
+_SATISFACTION_MAP = {
+    "good_with_comment": "good",
+    "bad_with_comment": "bad",
+    "good with comment": "good",
+    "bad with comment": "bad",
+}
 _ESCALATION_TAG = r"(?:^|[\s,;])(?:escalated|escalation)(?:$|[\s,;])"  # RE2: no lookahead
 _KNOWN_TYPES = ("nps", "csat", "ces")
 
@@ -74,8 +86,18 @@ class IssueSink:
         d = self.counts.setdefault(dataset or "", {})
         d[code] = d.get(code, 0) + int(n)
 
-    def add_mask(self, code: str, level: str, dataset: str, column: str | None, mask,
-                 raw, rows, files, message: str) -> None:
+    def add_mask(
+        self,
+        code: str,
+        level: str,
+        dataset: str,
+        column: str | None,
+        mask,
+        raw,
+        rows,
+        files,
+        message: str,
+    ) -> None:
         """One issue per True in `mask`; raw/rows/files are aligned arrays (files may be a str)."""
         mask = np.asarray(mask, dtype=bool)
         n = int(mask.sum())
@@ -92,9 +114,18 @@ class IssueSink:
         rws = _take(rows, idx)
         fls = [files] * len(idx) if isinstance(files, str) else _take(files, idx)
         for v, r, f in zip(vals, rws, fls):
-            self.issues.append(Issue(
-                code=code, level=level, dataset=dataset, file=str(f), row=int(r), column=column,
-                value=_show(v), message=message))
+            self.issues.append(
+                Issue(
+                    code=code,
+                    level=level,
+                    dataset=dataset,
+                    file=str(f),
+                    row=int(r),
+                    column=column,
+                    value=_show(v),
+                    message=message,
+                )
+            )
 
 
 def _take(a, idx: np.ndarray) -> list:
@@ -143,7 +174,9 @@ class _Ctx:
     raw: pd.DataFrame | None = None  # the file's text, for raw values in issues
 
     def issue(self, code, level, column, mask, raw, message) -> None:
-        self.sink.add_mask(code, level, self.dataset, column, mask, raw, self.rows, self.file, message)
+        self.sink.add_mask(
+            code, level, self.dataset, column, mask, raw, self.rows, self.file, message
+        )
 
 
 def _blank(s: pd.Series) -> np.ndarray:
@@ -151,21 +184,38 @@ def _blank(s: pd.Series) -> np.ndarray:
 
 
 def _arr(mask) -> np.ndarray:
-    return np.asarray(pd.Series(mask).fillna(False), dtype=bool) if not isinstance(mask, np.ndarray) else mask
+    return (
+        np.asarray(pd.Series(mask).fillna(False), dtype=bool)
+        if not isinstance(mask, np.ndarray)
+        else mask
+    )
 
 
-_BAD_CODE = {"datetime": "bad-date", "number": "bad-number", "money": "bad-number",
-             "int": "bad-number", "bool": "bad-value", "duration": "bad-duration"}
-_KIND_WORD = {"datetime": "a date", "number": "a number", "money": "an amount", "int": "a number",
-              "bool": "yes/no", "duration": "a duration"}
+_BAD_CODE = {
+    "datetime": "bad-date",
+    "number": "bad-number",
+    "money": "bad-number",
+    "int": "bad-number",
+    "bool": "bad-value",
+    "duration": "bad-duration",
+}
+_KIND_WORD = {
+    "datetime": "a date",
+    "number": "a number",
+    "money": "an amount",
+    "int": "a number",
+    "bool": "yes/no",
+    "duration": "a duration",
+}
 
 
 def _parse(col, s: pd.Series, header: str, ctx: _Ctx) -> pd.Series:
     """Parse one column by its canonical type, recording bad/blank cells (R4)."""
     t = col.type
     if t == "datetime":
-        p = V.parse_datetime(s, dayfirst=ctx.dayfirst, default_dayfirst=ctx.default_dayfirst,
-                             date1904=ctx.date1904)
+        p = V.parse_datetime(
+            s, dayfirst=ctx.dayfirst, default_dayfirst=ctx.default_dayfirst, date1904=ctx.date1904
+        )
         _date_note(col.name, header, p, ctx)
     elif t in ("number", "money", "int"):
         p = V.parse_number(s, decimal_comma=ctx.decimal_comma)
@@ -176,21 +226,36 @@ def _parse(col, s: pd.Series, header: str, ctx: _Ctx) -> pd.Series:
     elif t == "duration":
         unit = V.duration_unit_from_header(header) or SYNONYM_UNITS.get(header_key(header))
         if unit is None:
-            raise InputError(f"{ctx.file}: column '{header}' has no time unit", [Issue(
-                code="duration-unit-unknown", level="error", dataset=ctx.dataset, file=ctx.file,
-                column=header,
-                message=f"{ctx.file}: duration column '{header}' (→ {col.name}) does not say its unit; "
+            raise InputError(
+                f"{ctx.file}: column '{header}' has no time unit",
+                [
+                    Issue(
+                        code="duration-unit-unknown",
+                        level="error",
+                        dataset=ctx.dataset,
+                        file=ctx.file,
+                        column=header,
+                        message=f"{ctx.file}: duration column '{header}' (→ {col.name}) does not say its unit; "
                         f"rename it (e.g. '{header} (minutes)', '… in hours', '_secs') or map another "
-                        f"header in the config: columns: {{{ctx.dataset}: {{{col.name}: \"...\"}}}}")])
+                        f'header in the config: columns: {{{ctx.dataset}: {{{col.name}: "..."}}}}',
+                    )
+                ],
+            )
         to = "seconds" if col.name.endswith("_seconds") else "minutes"
         p = V.parse_duration(s, unit, to=to)
     elif t == "id":
         p = V.parse_id(s)
         damaged = p.info.get("damaged") if isinstance(p.info, dict) else None
         if damaged is not None:
-            ctx.issue("damaged-id", "warning", header, _arr(np.asarray(damaged, dtype=bool)), s,
-                      f"'{header}' looks like an id damaged by a spreadsheet (scientific notation); "
-                      "it may not match other files")
+            ctx.issue(
+                "damaged-id",
+                "warning",
+                header,
+                _arr(np.asarray(damaged, dtype=bool)),
+                s,
+                f"'{header}' looks like an id damaged by a spreadsheet (scientific notation); "
+                "it may not match other files",
+            )
     elif t == "category":
         p = V.parse_category(s)
     else:
@@ -202,12 +267,24 @@ def _parse(col, s: pd.Series, header: str, ctx: _Ctx) -> pd.Series:
         code = _BAD_CODE.get(t, "bad-value")
         if col.required:
             ctx.keep &= ~bad
-            ctx.issue(code, "warning", header, bad, s,
-                      f"'{header}' is not {_KIND_WORD.get(t, 'a valid value')}; row set aside")
+            ctx.issue(
+                code,
+                "warning",
+                header,
+                bad,
+                s,
+                f"'{header}' is not {_KIND_WORD.get(t, 'a valid value')}; row set aside",
+            )
         else:
             values = values.mask(pd.Series(bad, index=values.index))
-            ctx.issue(code, "warning", header, bad, s,
-                      f"'{header}' is not {_KIND_WORD.get(t, 'a valid value')}; cell left empty")
+            ctx.issue(
+                code,
+                "warning",
+                header,
+                bad,
+                s,
+                f"'{header}' is not {_KIND_WORD.get(t, 'a valid value')}; cell left empty",
+            )
     return values
 
 
@@ -230,11 +307,23 @@ def _date_note(name: str, header: str, p, ctx: _Ctx) -> None:
         ctx.meta.setdefault("dayfirst", {})[name] = bool(df)
     if info.get("ambiguous") or (p.note and "ambiguous" in str(p.note).lower()):
         order = "day-first (DD/MM)" if df else "month-first (MM/DD)"
-        text = (f"'{header}': {p.note}" if p.note else
-                f"'{header}': day/month order cannot be told from the values; read as {order}; "
-                "set dates.dayfirst in the config to force it")
-        ctx.sink.add(Issue(code="ambiguous-date-order", level="info", dataset=ctx.dataset,
-                           file=ctx.file, column=header, value=order, message=text))
+        text = (
+            f"'{header}': {p.note}"
+            if p.note
+            else f"'{header}': day/month order cannot be told from the values; read as {order}; "
+            "set dates.dayfirst in the config to force it"
+        )
+        ctx.sink.add(
+            Issue(
+                code="ambiguous-date-order",
+                level="info",
+                dataset=ctx.dataset,
+                file=ctx.file,
+                column=header,
+                value=order,
+                message=text,
+            )
+        )
 
 
 def normalise(
@@ -257,23 +346,42 @@ def normalise(
     sink = sink if sink is not None else IssueSink()
     schema = SCHEMAS[dataset]
     n = len(raw)
-    rows = np.asarray(row_numbers, dtype=np.int64) if row_numbers is not None else np.arange(2, n + 2)
+    rows = (
+        np.asarray(row_numbers, dtype=np.int64) if row_numbers is not None else np.arange(2, n + 2)
+    )
     raw = raw.reset_index(drop=True)
-    dates_cfg = (config.get("dates") or {})
-    ctx = _Ctx(dataset, file, rows, sink, np.ones(n, dtype=bool), config,
-               dates_cfg.get("dayfirst"), bool(decimal_comma or delimiter == ";"), bool(date1904),
-               True if decimal_comma else None, {}, raw)
+    dates_cfg = config.get("dates") or {}
+    ctx = _Ctx(
+        dataset,
+        file,
+        rows,
+        sink,
+        np.ones(n, dtype=bool),
+        config,
+        dates_cfg.get("dayfirst"),
+        bool(decimal_comma or delimiter == ";"),
+        bool(date1904),
+        True if decimal_comma else None,
+        {},
+        raw,
+    )
     out: dict[str, pd.Series] = {}
 
     for cname, header in match.mapping.items():
         col = schema.column(cname)
         s = raw[header]
-        if col.required and not (dataset == "surveys"):
+        if col.required and dataset != "surveys":
             miss = _blank(s)
             if miss.any():
                 ctx.keep &= ~miss
-                ctx.issue("missing-value", "warning", header, miss, None,
-                          f"required '{header}' is empty; row set aside")
+                ctx.issue(
+                    "missing-value",
+                    "warning",
+                    header,
+                    miss,
+                    None,
+                    f"required '{header}' is empty; row set aside",
+                )
         out[cname] = _parse(col, s, header, ctx)
 
     frame = pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
@@ -317,12 +425,24 @@ def _future(frame, ctx: _Ctx, match, today) -> None:
         raw = ctx.raw[header]
         if REQUIRED_TIMESTAMP.get(ctx.dataset) == cname:
             ctx.keep &= ~fut
-            ctx.issue("future-date", "warning", header, fut, raw,
-                      f"'{header}' is after today ({today}); row set aside")
+            ctx.issue(
+                "future-date",
+                "warning",
+                header,
+                fut,
+                raw,
+                f"'{header}' is after today ({today}); row set aside",
+            )
         else:
             frame[cname] = frame[cname].mask(fut)
-            ctx.issue("future-date", "warning", header, fut, raw,
-                      f"'{header}' is after today ({today}); cell left empty")
+            ctx.issue(
+                "future-date",
+                "warning",
+                header,
+                fut,
+                raw,
+                f"'{header}' is after today ({today}); cell left empty",
+            )
 
 
 def _after_start(frame, ctx: _Ctx, match) -> None:
@@ -337,17 +457,28 @@ def _after_start(frame, ctx: _Ctx, match) -> None:
                 neg = np.asarray((frame[cname] < frame[start]).fillna(False), dtype=bool)
                 if neg.any():
                     header = match.mapping[cname]
-                    ctx.issue("negative-duration", "warning", header, neg, ctx.raw[header],
-                              f"'{header}' is before '{match.mapping[start]}'; cell left empty, "
-                              "row kept")
+                    ctx.issue(
+                        "negative-duration",
+                        "warning",
+                        header,
+                        neg,
+                        ctx.raw[header],
+                        f"'{header}' is before '{match.mapping[start]}'; cell left empty, row kept",
+                    )
                     frame[cname] = frame[cname].mask(neg)
     for cname in frame.columns:
         if cname in match.mapping and SCHEMAS[ctx.dataset].column(cname).type == "duration":
             neg = np.asarray((frame[cname] < 0).fillna(False), dtype=bool)
             if neg.any():
                 header = match.mapping[cname]
-                ctx.issue("negative-duration", "warning", header, neg, ctx.raw[header],
-                          f"'{header}' is negative; cell left empty, row kept")
+                ctx.issue(
+                    "negative-duration",
+                    "warning",
+                    header,
+                    neg,
+                    ctx.raw[header],
+                    f"'{header}' is negative; cell left empty, row kept",
+                )
                 frame[cname] = frame[cname].mask(neg)
 
 
@@ -358,15 +489,27 @@ def _non_negative(frame, ctx: _Ctx, match) -> None:
         neg = np.asarray((frame[cname] < 0).fillna(False), dtype=bool)
         if neg.any():
             header = match.mapping[cname]
-            ctx.issue("impossible-value", "warning", header, neg, ctx.raw[header],
-                      f"'{header}' cannot be negative; cell left empty")
+            ctx.issue(
+                "impossible-value",
+                "warning",
+                header,
+                neg,
+                ctx.raw[header],
+                f"'{header}' cannot be negative; cell left empty",
+            )
             frame[cname] = frame[cname].mask(neg)
     if ctx.dataset == "accounts" and {"goals_met", "goals_total"} <= set(frame.columns):
         over = np.asarray((frame["goals_met"] > frame["goals_total"]).fillna(False), dtype=bool)
         if over.any():
             header = match.mapping["goals_met"]
-            ctx.issue("impossible-value", "warning", header, over, ctx.raw[header],
-                      f"'{header}' is larger than '{match.mapping['goals_total']}'; cell left empty")
+            ctx.issue(
+                "impossible-value",
+                "warning",
+                header,
+                over,
+                ctx.raw[header],
+                f"'{header}' is larger than '{match.mapping['goals_total']}'; cell left empty",
+            )
             frame["goals_met"] = frame["goals_met"].mask(over)
 
 
@@ -406,7 +549,7 @@ def _billing(frame, ctx: _Ctx, match, raw) -> pd.DataFrame:
         frame["currency"] = frame["currency"].str.strip().str.upper()
     elif "amount" in match.mapping:
         cur = V.extract_currency(raw[match.mapping["amount"]])
-        codes = cur.values if hasattr(cur, "values") and isinstance(getattr(cur, "values"), pd.Series) else cur
+        codes = cur.values if hasattr(cur, "values") and isinstance(cur.values, pd.Series) else cur
         codes = pd.Series(codes, index=frame.index)
         if codes.notna().any():
             frame["currency"] = codes.astype("str").str.upper().where(codes.notna())
@@ -429,7 +572,11 @@ def _scales(config: dict) -> dict[str, tuple[float, float]]:
     sv = config.get("surveys") or {}
     out: dict[str, tuple[float, float]] = {"nps": (0.0, 10.0)}
     for k, v in sv.items():
-        if isinstance(v, dict) and isinstance(v.get("scale"), (list, tuple)) and len(v["scale"]) == 2:
+        if (
+            isinstance(v, dict)
+            and isinstance(v.get("scale"), (list, tuple))
+            and len(v["scale"]) == 2
+        ):
             out[str(k).lower()] = (float(v["scale"][0]), float(v["scale"][1]))
     for k, v in (sv.get("scales") or {}).items():
         if isinstance(v, (list, tuple)) and len(v) == 2:
@@ -452,19 +599,31 @@ def _surveys(frame, ctx: _Ctx, match: ColumnMatch, raw: pd.DataFrame, sheet) -> 
     fin = [h for h in match.unmapped if header_key(h) == "finished"]
     if fin:
         fb = V.parse_bool(raw[fin[0]]).values
-        unfinished = np.asarray((fb == False).fillna(False), dtype=bool)  # noqa: E712
+        unfinished = np.asarray((fb == False).fillna(False), dtype=bool)
         if unfinished.any():
             ctx.keep &= ~unfinished
-            ctx.issue("unfinished-response", "info", fin[0], unfinished, raw[fin[0]],
-                      f"'{fin[0]}' says the response was not finished; not counted as a response")
+            ctx.issue(
+                "unfinished-response",
+                "info",
+                fin[0],
+                unfinished,
+                raw[fin[0]],
+                f"'{fin[0]}' says the response was not finished; not counted as a response",
+            )
     if match.type_columns:
         parts = []
         for header, t in match.type_columns.items():
             sc = V.parse_number(raw[header], decimal_comma=ctx.decimal_comma)
             bl = _blank(raw[header])
             bad = np.asarray(sc.bad, dtype=bool) & ~bl
-            ctx.issue("bad-number", "warning", header, bad, raw[header],
-                      f"'{header}' is not a number; response set aside")
+            ctx.issue(
+                "bad-number",
+                "warning",
+                header,
+                bad,
+                raw[header],
+                f"'{header}' is not a number; response set aside",
+            )
             part = frame.loc[~bl & ~bad].copy()
             part["score"] = sc.values[~bl & ~bad].astype("float64")
             part["survey_type"] = t
@@ -483,7 +642,11 @@ def _surveys(frame, ctx: _Ctx, match: ColumnMatch, raw: pd.DataFrame, sheet) -> 
         long = long.loc[keep_long].sort_index(kind="stable").reset_index(drop=True)
     else:
         long = frame.loc[ctx.keep].copy().reset_index(drop=True)
-        st = long["survey_type"] if "survey_type" in long.columns else pd.Series(pd.NA, index=long.index)
+        st = (
+            long["survey_type"]
+            if "survey_type" in long.columns
+            else pd.Series(pd.NA, index=long.index)
+        )
         st = st.astype("str").str.strip().str.lower()
         long["survey_type"] = st.mask(st.isna() | (st == ""), default_type)
         if "score" not in long.columns:
@@ -495,8 +658,16 @@ def _surveys(frame, ctx: _Ctx, match: ColumnMatch, raw: pd.DataFrame, sheet) -> 
     rows = long[ROW].to_numpy()
     files = long[FILE].to_numpy()
     src = long["_src"].to_numpy()
-    has_sub = long["submitted_at"].notna().to_numpy() if "submitted_at" in long.columns else np.zeros(len(long), bool)
-    has_sent = long["sent_at"].notna().to_numpy() if "sent_at" in long.columns else np.zeros(len(long), bool)
+    has_sub = (
+        long["submitted_at"].notna().to_numpy()
+        if "submitted_at" in long.columns
+        else np.zeros(len(long), bool)
+    )
+    has_sent = (
+        long["sent_at"].notna().to_numpy()
+        if "sent_at" in long.columns
+        else np.zeros(len(long), bool)
+    )
     has_score = long["score"].notna().to_numpy()
     set_aside = np.zeros(len(long), dtype=bool)
 
@@ -504,15 +675,31 @@ def _surveys(frame, ctx: _Ctx, match: ColumnMatch, raw: pd.DataFrame, sheet) -> 
     sub_h = mp.get("submitted_at", "submitted_at")
     no_sub = ~has_sub
     set_aside |= no_sub & ~has_sent
-    _issue_long(ctx, "missing-value", sub_h, no_sub & ~has_sent, None, rows, files,
-                f"'{sub_h}' is empty and there is no sent date; row set aside")
+    _issue_long(
+        ctx,
+        "missing-value",
+        sub_h,
+        no_sub & ~has_sent,
+        None,
+        rows,
+        files,
+        f"'{sub_h}' is empty and there is no sent date; row set aside",
+    )
     # submitted but no score
     no_score = has_sub & ~has_score & ~has_sent
     set_aside |= no_score
     for h in np.unique(src[no_score]) if no_score.any() else ():
         m = no_score & (src == h)
-        _issue_long(ctx, "missing-value", str(h), m, None, rows, files,
-                    f"'{h}' (score) is empty; row set aside")
+        _issue_long(
+            ctx,
+            "missing-value",
+            str(h),
+            m,
+            None,
+            rows,
+            files,
+            f"'{h}' (score) is empty; row set aside",
+        )
     if "submitted_at" in long.columns:
         long["score"] = long["score"].mask(~has_sub)
 
@@ -526,9 +713,17 @@ def _surveys(frame, ctx: _Ctx, match: ColumnMatch, raw: pd.DataFrame, sheet) -> 
         out_mask |= m
         for h in np.unique(src[m]) if m.any() else ():
             mm = m & (src == h)
-            _issue_long(ctx, "score-out-of-scale", str(h), mm, score, rows, files,
-                        f"'{h}' is outside the {t} scale {lo:g}–{hi:g}; row set aside "
-                        f"(set surveys.{t}.scale in the config if the scale differs)")
+            _issue_long(
+                ctx,
+                "score-out-of-scale",
+                str(h),
+                mm,
+                score,
+                rows,
+                files,
+                f"'{h}' is outside the {t} scale {lo:g}–{hi:g}; row set aside "
+                f"(set surveys.{t}.scale in the config if the scale differs)",
+            )
     set_aside |= out_mask
     long = long.loc[~set_aside].drop(columns=["_src"]).reset_index(drop=True)
     ctx.meta["survey_types"] = sorted(pd.unique(long["survey_type"]).tolist()) if len(long) else []
@@ -542,9 +737,14 @@ def _issue_long(ctx: _Ctx, code, column, mask, raw, rows, files, message) -> Non
 # ---------------------------------------------------------------------------
 # duplicates (R3): applied after concatenation so "first in file order" spans files
 
-def drop_duplicates(dataset: str, frame: pd.DataFrame, columns: dict[str, str],
-                    sink: IssueSink, file_columns: dict[str, dict[str, str]] | None = None
-                    ) -> pd.DataFrame:
+
+def drop_duplicates(
+    dataset: str,
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    sink: IssueSink,
+    file_columns: dict[str, dict[str, str]] | None = None,
+) -> pd.DataFrame:
     """Set aside later copies; the first row in file order is kept (R3).
 
     `columns` maps canonical → header; `file_columns[file]` does so per file
@@ -572,8 +772,20 @@ def drop_duplicates(dataset: str, frame: pd.DataFrame, columns: dict[str, str],
     files = frame[FILE].astype(object).to_numpy()
     for f in pd.unique(files[dup]):
         header = (file_columns or {}).get(str(f), columns).get(col, col)
-        msg = ("same invoice line repeated (every value equal); later copy set aside"
-               if dataset == "billing" else f"'{header}' repeats an earlier row; later copy set aside")
-        sink.add_mask("duplicate-id", "warning", dataset, header, dup & (files == f), frame[col],
-                      rows, files, msg)
+        msg = (
+            "same invoice line repeated (every value equal); later copy set aside"
+            if dataset == "billing"
+            else f"'{header}' repeats an earlier row; later copy set aside"
+        )
+        sink.add_mask(
+            "duplicate-id",
+            "warning",
+            dataset,
+            header,
+            dup & (files == f),
+            frame[col],
+            rows,
+            files,
+            msg,
+        )
     return frame.loc[~dup].reset_index(drop=True)
