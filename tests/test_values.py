@@ -403,57 +403,20 @@ def test_numeric_dtype_passes_through() -> None:
 # --------------------------------------------------------------------------- booleans
 
 
+BOOLS = [
+    ("yes", True), ("No", False), ("TRUE", True), ("f", False), ("1", True), ("0", False),
+    ("2", True), ("Y", True), ("n", False), ("on", True), ("OFF", False), ("checked", True),
+    ("unchecked", False), ("Escalated", True), ("not escalated", False), ("t", True),
+    ("false", False), (" ", None), (None, None), ("maybe", None), ("-1", None), ("None", None),
+]  # fmt: skip
+
+
 def test_booleans() -> None:
-    s = col(
-        "yes",
-        "No",
-        "TRUE",
-        "f",
-        "1",
-        "0",
-        "2",
-        "Y",
-        "n",
-        "on",
-        "OFF",
-        "checked",
-        "unchecked",
-        "Escalated",
-        "not escalated",
-        "t",
-        "false",
-        " ",
-        None,
-        "maybe",
-        "-1",
-    )
-    p = parse_bool(s)
+    p = parse_bool(col(*[text for text, _ in BOOLS]))
     assert p.values.dtype == "boolean"
-    expected = [
-        True,
-        False,
-        True,
-        False,
-        True,
-        False,
-        True,
-        True,
-        False,
-        True,
-        False,
-        True,
-        False,
-        True,
-        False,
-        True,
-        False,
-        None,
-        None,
-        None,
-        None,
-    ]
-    assert [None if v is pd.NA else bool(v) for v in p.values] == expected
-    assert p.bad.tolist() == [False] * 19 + [True, True]
+    assert [None if v is pd.NA else bool(v) for v in p.values] == [want for _, want in BOOLS]
+    # unreadable: 'maybe', a negative level, the word 'None'; blanks are not bad
+    assert p.bad.tolist() == [False] * 19 + [True, True, True]
 
 
 def test_x_column_blank_means_false() -> None:
@@ -508,32 +471,21 @@ def test_duration_unit_from_header(header: str, unit: str | None) -> None:
     assert duration_unit_from_header(header) == unit
 
 
+# (text, minutes by hand; None = missing). Plain numbers are in the header's unit.
+DURATIONS = [
+    ("90", 90.0), ("1:30:00", 90.0), ("01:30", 90.0),  # HH:MM:SS and HH:MM are clock times
+    ("2 days 01:00:00", 2 * 1440 + 60.0), ("-01:23", -(60 + 23.0)), ("1h 30m", 90.0),
+    ("3 days", 3 * 1440.0), ("45 min", 45.0), ("1,5", 1.5), ("30s", 0.5), ("00:00:30", 0.5),
+    ("", None), (None, None),
+]  # fmt: skip
+BAD_DURATIONS = ["abc", "$5", "10%", "1:75", "12 EUR"]
+
+
 def test_parse_duration_forms_in_minutes() -> None:
-    s = col(
-        "90",
-        "1:30:00",
-        "01:30",
-        "2 days 01:00:00",
-        "-01:23",
-        "1h 30m",
-        "3 days",
-        "45 min",
-        "",
-        None,
-        "abc",
-        "1,5",
-        "$5",
-        "10%",
-        "1:75",
-        "30s",
-        "00:00:30",
-    )
-    p = parse_duration(s, "minutes")
-    # by hand: 1:30:00 = 90 min; 2 days 1 h = 2*1440 + 60 = 2940; -01:23 = -(60+23)
-    assert p.values.tolist()[:8] == [90.0, 90.0, 90.0, 2940.0, -83.0, 90.0, 4320.0, 45.0]
-    assert p.values.tolist()[11] == 1.5 and p.values.tolist()[15] == 0.5
-    assert p.values.tolist()[16] == 0.5
-    assert p.bad.tolist() == [False] * 10 + [True, False, True, True, True, False, False]
+    p = parse_duration(col(*[t for t, _ in DURATIONS], *BAD_DURATIONS), "minutes")
+    got = [None if math.isnan(v) else v for v in p.values]
+    assert got == [want for _, want in DURATIONS] + [None] * len(BAD_DURATIONS)
+    assert p.bad.tolist() == [False] * len(DURATIONS) + [True] * len(BAD_DURATIONS)
 
 
 def test_parse_duration_unit_conversion() -> None:
