@@ -459,6 +459,8 @@ def test_escalation_levels() -> None:
         ("reply_time_in_minutes.calendar", "minutes"),
         ("time on site (minutes)", "minutes"),
         ("Resolution time in days", "days"),
+        ("sessionDurationSeconds", "seconds"),
+        ("timeToCloseMs", "milliseconds"),
         ("time_to_admin_reply", None),
         ("time_to_first_agent_reply", None),
         ("Resolution time", None),

@@ -1204,7 +1204,7 @@ def duration_unit_from_header(header: str) -> str | None:
     '(hrs)' → 'hours', 'usage_duration_secs' → 'seconds', 'time_to_close (ms)' →
     'milliseconds'. None when no unit is named (a column error for the caller, R13:
     the unit is never guessed from the values)."""
-    raw = str(header).lower()
+    raw = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(header)).lower()  # durationSeconds
     key = _CALENDAR_HOURS.sub(" ", normalise_header(raw))
     tokens = key.split()
     found: list[tuple[str, bool]] = []  # (unit, stated firmly: after 'in' or in brackets)
