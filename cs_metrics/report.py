@@ -91,6 +91,23 @@ def _kpi_dict(k: KPIValue | dict[str, Any]) -> dict[str, Any]:
     return k.to_dict() if isinstance(k, KPIValue) else dict(k)
 
 
+def data_quality_of(bundle: Any, extra_issues: list[Any] = ()) -> dict[str, Any]:
+    """bundle.data_quality() + later-stage issues + exact issue counts per dataset and code
+    (`issue_counts`; the `issues` list is capped per kind by the loader)."""
+    dq = bundle.data_quality()
+    dq["issues"] = list(dq.get("issues", [])) + [i.to_dict() for i in extra_issues]
+    counts: dict[str, dict[str, int]] = {}
+    for name, ds in bundle.datasets.items():
+        c = (getattr(ds, "meta", None) or {}).get("issue_counts")
+        if c:
+            counts[name] = {str(k): int(v) for k, v in c.items()}
+    for i in extra_issues:
+        per = counts.setdefault(i.dataset or "other", {})
+        per[i.code] = per.get(i.code, 0) + 1
+    dq["issue_counts"] = counts
+    return dq
+
+
 def now_utc() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -102,8 +119,7 @@ def build_report(analysis: Any, *, trend: bool = True, generated_at: datetime | 
         name: {"files": list(ds.files), "rows_read": int(ds.rows_read), "rows_used": int(ds.rows_used)}
         for name, ds in sorted(bundle.datasets.items())
     }
-    dq = bundle.data_quality()
-    dq["issues"] = list(dq.get("issues", [])) + [i.to_dict() for i in (analysis.issues or [])]
+    dq = data_quality_of(bundle, analysis.issues or [])
     table = analysis.kpis
     groups = None
     if table.by:
