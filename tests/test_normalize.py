@@ -281,6 +281,14 @@ def test_billing_currency_and_flags():
     assert norm.meta["amount_flags"] == ["tax_inclusive"]
     norm, _ = run("billing", {"Customer": ["c1"], "Amount": ["3"], "Currency": ["usd"]})
     assert norm.frame["currency"].tolist() == ["USD"]
+    # a blank currency cell is filled from the amount's own code
+    norm, _ = run(
+        "billing", {"Customer": ["c1", "c2"], "Amount": ["3", "GBP 4"], "Currency": ["usd", ""]}
+    )
+    assert norm.frame["currency"].tolist() == ["USD", "GBP"]
+    # no code anywhere: no currency column is invented (base currency downstream)
+    norm, _ = run("billing", {"Customer": ["c1"], "Amount": ["3"]})
+    assert "currency" not in norm.frame.columns
 
 
 def test_accounts_keep_unmapped_columns_as_text():

@@ -545,14 +545,16 @@ def _tickets(frame, ctx: _Ctx, match) -> pd.DataFrame:
 
 
 def _billing(frame, ctx: _Ctx, match, raw) -> pd.DataFrame:
-    if "currency" in frame.columns:
-        frame["currency"] = frame["currency"].str.strip().str.upper()
-    elif "amount" in match.mapping:
-        cur = V.extract_currency(raw[match.mapping["amount"]])
-        codes = cur.values if hasattr(cur, "values") and isinstance(cur.values, pd.Series) else cur
-        codes = pd.Series(codes, index=frame.index)
+    """Upper-case currency; codes or symbols in the amount cells fill a missing currency."""
+    cur = frame["currency"].str.strip().str.upper() if "currency" in frame.columns else None
+    if "amount" in match.mapping and (cur is None or cur.isna().any()):
+        got = V.extract_currency(raw[match.mapping["amount"]])
+        codes = got.values if isinstance(getattr(got, "values", None), pd.Series) else got
+        codes = pd.Series(pd.array(codes, dtype="str"), index=frame.index).str.upper()
         if codes.notna().any():
-            frame["currency"] = codes.astype("str").str.upper().where(codes.notna())
+            cur = codes if cur is None else cur.fillna(codes)
+    if cur is not None:
+        frame["currency"] = cur
     ctx.meta["amount_flags"] = sorted(match.flags.get("amount", frozenset()))
     return frame
 
