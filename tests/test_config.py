@@ -162,14 +162,16 @@ def test_all_problems_are_reported_together(tmp_path):
         ("surveys:\n  csat: {satisfied_min: 9}\n", "bad-value", "surveys.csat.satisfied_min", 2),
         ("surveys:\n  cxi: {ces: 0, empathy: 0, understanding: 0, efficiency: 0}\n", "weights-all-zero",
          "surveys.cxi", 2),
-        ("support:\n  business_hours:\n    hours: {mon: ['9:00', '17:00']}\n", "bad-time",
-         "support.business_hours.hours.mon[0]", 3),
-        ("support:\n  business_hours:\n    hours: {mon: ['17:00', '09:00']}\n", "bad-time",
+        ("support:\n  business_hours:\n    hours: {mon: ['9h', '17:00']}\n", "bad-time",
+         "support.business_hours.hours.mon", 3),
+        ("support:\n  business_hours:\n    hours: {mon: ['09:00', '09:00']}\n", "bad-value",
          "support.business_hours.hours.mon", 3),
         ("support:\n  business_hours:\n    timezone: Mars/Olympus\n    hours: {mon: ['09:00', '17:00']}\n",
          "bad-timezone", "support.business_hours.timezone", 3),
-        ("support:\n  business_hours:\n    hours: {monday: ['09:00', '17:00']}\n", "unknown-key",
-         "support.business_hours.hours.monday", 3),
+        ("support:\n  business_hours:\n    hours: {funday: ['09:00', '17:00']}\n", "bad-value",
+         "support.business_hours.hours.funday", 3),
+        ("support:\n  business_hours:\n    hours: {mon: ['09:00', '17:00']}\n    holidays: [someday]\n",
+         "bad-value", "support.business_hours.holidays[0]", 4),
         ("support:\n  sla:\n    Urgent: {first_response_hours: 1}\n", "bad-priority", "support.sla.Urgent", 3),
         ("support:\n  sla:\n    urgent: {first_response_hours: 0}\n", "bad-value",
          "support.sla.urgent.first_response_hours", 3),
@@ -362,3 +364,9 @@ def test_profile_partial_override_is_valid_and_its_own_errors_are_located(tmp_pa
     i = one(check_config(bad), "linear-range")
     assert i.key == "health.profiles[0].groups.adoption.measures.active_days.best" and i.line == 6
     assert "in profile 'smb'" in i.message
+
+
+def test_business_hours_accept_overnight_and_split_days(tmp_path):
+    # the same parser as the support metrics: overnight spans and several spans a day are fine
+    assert issues_of(tmp_path, "support:\n  business_hours:\n    timezone: Europe/Berlin\n"
+                               "    hours: {monday: [['08:00', '12:00'], ['13:00', '17:00']], fri: ['22:00', '06:00']}\n") == []
