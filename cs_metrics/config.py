@@ -528,7 +528,7 @@ def _business_hours_semantics(bh: dict[str, Any]) -> list[tuple[str, str, Path_,
 
 
 def _columns_semantics(columns: dict[str, Any]) -> list[tuple[str, str, Path_, str]]:
-    """Canonical names in `columns:` must exist (accounts may add names of its own: a warning)."""
+    """Canonical names in `columns:` must exist (the loader rejects the others too)."""
     from cs_metrics.schemas import SCHEMAS
 
     out: list[tuple[str, str, Path_, str]] = []
@@ -537,15 +537,11 @@ def _columns_semantics(columns: dict[str, Any]) -> list[tuple[str, str, Path_, s
             continue
         valid = [c.name for c in SCHEMAS[ds].columns]
         for canon in mapping:
-            if canon in valid:
-                continue
-            hint = _did_you_mean(str(canon), valid)
-            if ds == "accounts":
-                out.append(("unknown-column", f"{canon!r} is not a canonical accounts column{hint}; the header will be "
-                            f"kept under this name (usable by health measures and --by)", ("columns", ds, str(canon)),
-                            "warning"))
-            else:
-                out.append(("unknown-column", f"{canon!r} is not a canonical {ds} column{hint}; valid: {', '.join(valid)}",
+            if canon not in valid:
+                hint = _did_you_mean(str(canon), valid)
+                out.append(("unknown-column", f"{canon!r} is not a canonical {ds} column{hint}; valid: {', '.join(valid)}"
+                            + (" (other accounts columns are kept under their own header: no mapping needed)"
+                               if ds == "accounts" else ""),
                             ("columns", ds, str(canon)), "error"))
     return out
 

@@ -330,10 +330,10 @@ def test_unreadable_and_non_mapping_files(tmp_path):
     assert one(issues_of(tmp_path, "- a\n- b\n"), "wrong-type").key == "(top level)"
 
 
-def test_columns_mapping_unknown_accounts_column_is_a_warning(tmp_path):
+def test_columns_mapping_unknown_accounts_column(tmp_path):
     issues = issues_of(tmp_path, "columns:\n  accounts:\n    tier: Customer Tier\n    account_id: Record ID\n")
-    assert [(i.code, i.level, i.key, i.line) for i in issues] == [
-        ("unknown-column", "warning", "columns.accounts.tier", 3)]
+    assert [(i.code, i.level, i.key, i.line) for i in issues] == [("unknown-column", "error", "columns.accounts.tier", 3)]
+    assert "kept under their own header" in issues[0].message
 
 
 def test_profile_partial_override_is_valid_and_its_own_errors_are_located(tmp_path):
