@@ -370,3 +370,10 @@ def test_business_hours_accept_overnight_and_split_days(tmp_path):
     # the same parser as the support metrics: overnight spans and several spans a day are fine
     assert issues_of(tmp_path, "support:\n  business_hours:\n    timezone: Europe/Berlin\n"
                                "    hours: {monday: [['08:00', '12:00'], ['13:00', '17:00']], fri: ['22:00', '06:00']}\n") == []
+
+
+def test_window_on_a_snapshot_metric_is_a_warning(tmp_path):
+    issues = issues_of(tmp_path, "health:\n  groups:\n    outcomes:\n      measures:\n"
+                                 "        goals_met: {window: 90d}\n")
+    assert [(i.code, i.level, i.key, i.line) for i in issues] == [
+        ("window-ignored", "warning", "health.groups.outcomes.measures.goals_met.window", 5)]

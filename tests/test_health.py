@@ -531,3 +531,35 @@ def test_health_summary_by_segment():
     assert r["ent"]["score_avg"] == pytest.approx(45) and r["ent"]["arr_at_risk"] == 200
     assert r["ent"]["bands"]["healthy"] == {"accounts": 1, "arr": 100.0}
     assert r["smb"] == {**r["smb"], "accounts": 1, "scored": 0, "score_avg": None}
+
+
+@pytest.mark.slow
+def test_50k_accounts_score_well_under_a_second():
+    import time
+
+    rng = np.random.default_rng(1)
+    n = 50_000
+    ids = pd.Index([f"A{i}" for i in range(n)], name="account_id")
+
+    def col(lo, hi):
+        x = rng.uniform(lo, hi, n)
+        x[rng.random(n) < 0.1] = np.nan
+        return x
+
+    m = health.build_model(load_config())
+    frames = {None: pd.DataFrame({"csm_sentiment": col(0, 100), "advocate": rng.choice([0.0, 1.0], n),
+                                  "days_since_last_activity": col(0, 90), "goals_met_ratio": col(0, 1),
+                                  "license_utilization": col(0, 1), "open_tickets": col(0, 15)}, index=ids),
+              "180d": pd.DataFrame({"nps": col(-100, 100), "csat": col(0, 1)}, index=ids),
+              "30d": pd.DataFrame({"active_days": col(0, 30)}, index=ids),
+              "365d": pd.DataFrame({"late_payment_rate": col(0, 1)}, index=ids),
+              "90d": pd.DataFrame({"tickets": col(0, 30), "urgent_tickets": col(0, 5)}, index=ids)}
+    acc = pd.DataFrame({"account_id": ids})
+    best = min(_timed(lambda: health.score(frames, acc, m, as_of=AS_OF), time) for _ in range(3))
+    assert best < 1.5  # typically ~0.3 s; generous for slow CI machines
+
+
+def _timed(fn, time):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t

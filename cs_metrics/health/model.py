@@ -61,6 +61,17 @@ def known_metrics() -> list[str]:
     return sorted(names)
 
 
+def snapshot_metrics() -> set[str]:
+    """Registered metrics that do not depend on the window (a `window:` has no effect)."""
+    try:
+        from cs_metrics.metrics import registry
+
+        registry.load_domains()
+        return {n for n, m in registry.ACCOUNT_METRICS.items() if not m.windowed}
+    except Exception:  # noqa: BLE001
+        return set()
+
+
 # ---------------------------------------------------------------------------
 # model
 
@@ -343,6 +354,9 @@ def _check_measure(m: dict[str, Any], path: tuple, metrics: list[str], out: Foun
         elif has_column:
             out.append(("bad-window", "window applies to metrics only; an accounts column is a snapshot",
                         path + ("window",), "error"))
+        elif has_metric and m["metric"] in snapshot_metrics():
+            out.append(("window-ignored", f"{m['metric']} is a snapshot on the report date: the window has no effect",
+                        path + ("window",), "warning"))
     if _num(m.get("weight")) and m["weight"] < 0:
         out.append(("bad-weight", f"weight cannot be negative, found {m['weight']}", path + ("weight",), "error"))
     rule = m.get("rule")
