@@ -22,10 +22,11 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -168,17 +169,7 @@ class Scalar(S):
     def check(self, v, path, out):
         ok = False
         for k in self.kinds:
-            if k == "null" and v is None:
-                ok = True
-            elif k == "bool" and isinstance(v, bool):
-                ok = True
-            elif k == "num" and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-                ok = True
-            elif k == "int" and isinstance(v, int) and not isinstance(v, bool):
-                ok = True
-            elif k == "str" and isinstance(v, str):
-                ok = True
-            elif k == "date" and _is_date(v):
+            if k == "null" and v is None or k == "bool" and isinstance(v, bool) or k == "num" and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) or k == "int" and isinstance(v, int) and not isinstance(v, bool) or k == "str" and isinstance(v, str) or k == "date" and _is_date(v):
                 ok = True
         if not ok:
             out.append(("wrong-type", f"expected {self.expected}, found {_type_name(v)}", path))

@@ -5,7 +5,6 @@ in the comments."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

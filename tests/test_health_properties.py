@@ -73,7 +73,7 @@ def test_scores_stay_within_0_and_100(cfg, rs):
 def test_raising_a_higher_is_better_measure_never_lowers_the_score(cfg, rs, i, bump):
     # make one linear measure higher-is-better (worst < best) and raise one account's value
     target = cfg["health"]["groups"]["g0"]["measures"]
-    name, m = next(iter(target.items()))
+    _, m = next(iter(target.items()))
     m.update(rule="linear", worst=min(m.get("worst", 0), m.get("best", 1)),
              best=max(m.get("worst", 0), m.get("best", 1)))
     m.pop("steps", None)

@@ -260,7 +260,7 @@ def _summary(cur: HealthScores, prev: HealthScores | None, arr: pd.Series, model
     scored = t["score"].notna()
     a = arr.reindex(t.index).to_numpy(dtype=float)
     return {
-        "accounts": int(len(t)),
+        "accounts": len(t),
         "scored": int(scored.sum()),
         "not_scored": int((~scored).sum()),
         "score_avg": _num(t["score"].mean()) if scored.any() else None,
@@ -333,6 +333,6 @@ def health_summary_by(current: HealthScores, by: pd.Series, arr: pd.Series | Non
         bands = {b: {"accounts": int((g["band"] == b).sum()), "arr": float(np.nansum(g["arr"][g["band"] == b]))}
                  for b in band_names}
         n = int(g["score"].notna().sum())
-        out[str(k)] = {"accounts": int(len(g)), "scored": n, "score_avg": float(g["score"].mean()) if n else None,
+        out[str(k)] = {"accounts": len(g), "scored": n, "score_avg": float(g["score"].mean()) if n else None,
                        "bands": bands, "arr_at_risk": float(np.nansum(g["arr"][g["low"]]))}
     return out

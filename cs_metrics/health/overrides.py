@@ -131,7 +131,7 @@ def overrides_from_accounts(accounts: pd.DataFrame, model: HealthModel, issues: 
     return out
 
 
-def apply_overrides(result: "HealthScores", ov: pd.DataFrame) -> None:
+def apply_overrides(result: HealthScores, ov: pd.DataFrame) -> None:
     """Force score/band on `result.table` in place; expired/unknown ones become issues."""
     from cs_metrics.health.scoring import band_of
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cs_metrics.health.model import Measure, norm_category
+from cs_metrics.health.model import Measure
 
 
 def as_numbers(raw: pd.Series) -> np.ndarray:
