@@ -404,12 +404,15 @@ def _parse_rounds(
     out = np.full(n, _NAT, dtype=np.int64)
     ok = np.zeros(n, dtype=bool)
     used: list[str] = []
-    rem = np.flatnonzero(_match(arr, r"\d"))  # no digit, no date
+    rem = np.arange(n)
     exhaustive = False
     while rem.size:
         whole = rem.size <= _SAMPLE_SIZE  # the sample is every unread value
         if exhaustive or rem.size <= _EXHAUSTIVE_MAX and used:
             exhaustive = True
+            rem = rem[_match(_take(arr, rem), r"\d")]  # no digit, no date
+            if not rem.size:
+                break
             free, num = _plausible(_take(arr, rem))
             hits = {"iso": 1, "free": 1, "num": 1}
         else:
