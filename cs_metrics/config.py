@@ -544,9 +544,19 @@ def _num(v: Any) -> bool:
 def _semantic_issues(cfg: dict[str, Any], lines: _LineMap, default_lines: _LineMap | None) -> list[Issue]:
     from cs_metrics.health.model import health_semantics
 
-    found = _general_semantics(cfg) + health_semantics(cfg.get("health") or {})
+    found = _general_semantics(cfg)
+    health = cfg.get("health")
+    if isinstance(health, dict):
+        try:
+            found += health_semantics(health)
+        except (TypeError, AttributeError, KeyError, ValueError):
+            pass  # shapes too broken to reason about: the structure issues already say why
     out: list[Issue] = []
+    seen: set[tuple[str, str]] = set()
     for code, msg, p, level in found:
+        if (key_str(p), msg) in seen:
+            continue
+        seen.add((key_str(p), msg))
         file, line = _where(p, lines, default_lines)
         out.append(Issue(code, msg, level=level, key=key_str(p), line=line, file=file))
     return out
@@ -604,7 +614,9 @@ def _check(path: str | Path | None) -> tuple[dict[str, Any] | None, list[Issue]]
     structural = _structure_issues(merged, lines, dlines)
     issues += structural
     # Semantics only on sections whose structure is sound (they assume the shapes).
-    broken = {i.key.split(".")[0].split("[")[0] for i in structural}
+    # General sections with structure errors skip their semantics (they assume the
+    # shapes); the health checks are defensive, so its problems are all reported now.
+    broken = {i.key.split(".")[0].split("[")[0] for i in structural} - {"health"}
     sound = {k: v for k, v in merged.items() if k not in broken}
     issues += _semantic_issues(sound, lines, dlines)
     return (None if any(i.level == "error" for i in issues) else merged), issues

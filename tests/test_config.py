@@ -377,3 +377,28 @@ def test_window_on_a_snapshot_metric_is_a_warning(tmp_path):
                                  "        goals_met: {window: 90d}\n")
     assert [(i.code, i.level, i.key, i.line) for i in issues] == [
         ("window-ignored", "warning", "health.groups.outcomes.measures.goals_met.window", 5)]
+
+
+def test_health_problems_are_all_reported_even_with_a_structure_error(tmp_path):
+    p = write(tmp_path, """
+        health:
+          min_coverag: 0.5
+          groups:
+            adoption:
+              weight: -3
+              measures:
+                active_days: {metric: activ_days, rule: linear, worst: 5, best: 5}
+          bands:
+            - {name: healthy, min: 70}
+            - {name: neutral, min: 70}
+            - {name: at_risk, min: 10}
+    """)
+    got = {(i.code, i.key, i.line) for i in check_config(p)}
+    assert got == {
+        ("unknown-key", "health.min_coverag", 2),
+        ("bad-weight", "health.groups.adoption.weight", 5),
+        ("unknown-metric", "health.groups.adoption.measures.active_days.metric", 7),
+        ("linear-range", "health.groups.adoption.measures.active_days.best", 7),
+        ("band-overlap", "health.bands[1].min", 10),
+        ("band-gap", "health.bands[2].min", 11),
+    }
