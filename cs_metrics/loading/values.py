@@ -6,11 +6,14 @@ into row issues) and, when a column-wide choice had to be made (day/month
 order, decimal comma), a note saying which and why.  Parsers never raise on
 bad cells.
 
-Hot paths run on pyarrow compute kernels (RE2 regexes, `strptime`) over the
-whole column: formats are detected on an evenly spaced sample, the column is
-parsed with those formats, and a fallback pass tries every known form on the
-(usually empty) remainder.  Python only ever loops over formats or over the
-few distinct "shapes" of a column (`$#`, `(#)`, `# EUR`), never over cells.
+Hot paths run on pyarrow compute kernels (RE2 regexes, `strptime`) and numpy
+over the whole column.  Dates: forms are detected on an evenly spaced sample,
+the column is parsed with those forms, the sample/parse round repeats on what
+is left, and a small remainder is tried against every known form (after
+tidying zones, fractions and 'p.m.').  Numbers: digit groups are cut out at
+byte level in numpy (arrow's regex *replace* is slow), and the few distinct
+"shapes" of a column (`$#`, `(#)`, `# EUR`) are read once each.  Python loops
+only over formats or shapes, never over cells.
 """
 
 from __future__ import annotations
