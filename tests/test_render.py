@@ -325,7 +325,7 @@ def test_quality_line_uses_exact_counts():
           "issue_counts": {"tickets": {"bad-date": 250}}}
     # 10 - 7 = 3 rows set aside; bad-date: exact 250 beats the 2 listed; orphan-account 1 listed
     assert F.quality_line(dq) == ("Data quality: 3 rows set aside, 251 issues (bad-date 250, orphan-account 1)"
-                                  " — run csm validate for details.")
+                                  " — details: csm validate")
     assert F.quality_line({"datasets": {}, "issues": []}) == "Data quality: no issues found."
 
 

@@ -159,7 +159,7 @@ def issue_summary(data_quality: dict[str, Any]) -> tuple[int, list[tuple[str, in
 
 
 def quality_line(data_quality: dict[str, Any]) -> str:
-    """'1,234 rows set aside: 3 issue kinds — run csm validate' (or all clean)."""
+    """'Data quality: 3 rows set aside, 4 issues (bad-date 2, …) — details: csm validate'."""
     aside, kinds = issue_summary(data_quality)
     n_issues = sum(c for _, c in kinds)
     if not kinds and not aside:
@@ -168,4 +168,4 @@ def quality_line(data_quality: dict[str, Any]) -> str:
     issues = f"{n_issues:,} issue{'s' if n_issues != 1 else ''}"
     top = ", ".join(f"{code} {c:,}" for code, c in kinds[:3]) + (", …" if len(kinds) > 3 else "")
     detail = f", {issues} ({top})" if kinds else ""
-    return f"Data quality: {rows}{detail} — run csm validate for details."
+    return f"Data quality: {rows}{detail} — details: csm validate"

@@ -112,7 +112,7 @@ def render_data_quality(bundle: Any, fmt: str, *, color: bool = False, examples:
         style = {"error": "bold red", "warning": "yellow"}.get(str(level), "") if color else ""
         it.add_row(Text(code, style=style), F.count(n), Text("\n".join(lines)), end_section=True)
     con.print(it)
-    con.print(Text(F.quality_line(dq).replace(" — run csm validate for details.", "."), style="dim" if color else ""),
+    con.print(Text(F.quality_line(dq).replace(" — details: csm validate", "."), style="dim" if color else ""),
               soft_wrap=True)
     return export(con)
 
