@@ -76,12 +76,13 @@ def starter_config(directory: Path) -> str:
             type_cols = dict(match.type_columns)
         except CsmError as e:
             mapping, unmapped, type_cols = {}, headers, {}
-            missing = e.message
+            cols = [str(i.column) for i in e.issues if i.column]
+            missing = ", ".join(dict.fromkeys(cols)) if cols else e.message
         if a.dataset in seen:
             sections += [f"  # {a.dataset} also reads {label} ({a.how}); its headers must map the same way."]
             continue
         seen.add(a.dataset)
-        sections.append(f"  {a.dataset}:  # {label}, matched by {a.how}")
+        sections.append(f"  {a.dataset}:{'' if mapping else ' {}'}  # {label}, matched by {a.how}")
         if missing:
             sections.append(f"    # required columns not found: {missing}")
             sections.append("    # map them here, e.g.  account_id: \"Customer number\"")
@@ -105,7 +106,7 @@ def starter_config(directory: Path) -> str:
     if currencies:
         ranked = sorted(currencies.items(), key=lambda kv: (-kv[1], kv[0]))
         base = ranked[0][0]
-        out += ["", "# Billing currencies found: " + ", ".join(f"{c} ({n:,} rows)" for c, n in ranked) + ".",
+        out += ["", "# Billing currencies found: " + ", ".join(f"{c} ({n:,} row{'s' if n != 1 else ''})" for c, n in ranked) + ".",
                 "# Money KPIs are reported in `base`; every other currency needs its rate (units of base",
                 "# per 1 unit of it), or csm stops with an error: csm never guesses a rate.",
                 "# currency:", f"#   base: {base}", "#   rates:"]
