@@ -51,8 +51,10 @@ def starter_config(directory: Path) -> str:
     except Exception:  # noqa: BLE001 - only a hint for wide survey files
         stypes = ()
     out = [
-        f"# csm config for the exports in {directory.name or directory}, written by `csm init` on "
-        f"{date.today().isoformat()}.",
+        (
+            f"# csm config for the exports in {directory.name or directory}, written by `csm init` on "
+            f"{date.today().isoformat()}."
+        ),
         "# It is laid over the built-in defaults key by key: keep only what you change.",
         f"# Check it with `csm config check {directory / 'csm.yaml'}`; a csm.yaml in the data folder is",
         "# picked up automatically by `csm report DIR`.",
@@ -79,22 +81,28 @@ def starter_config(directory: Path) -> str:
             cols = [str(i.column) for i in e.issues if i.column]
             missing = ", ".join(dict.fromkeys(cols)) if cols else e.message
         if a.dataset in seen:
-            sections += [f"  # {a.dataset} also reads {label} ({a.how}); its headers must map the same way."]
+            sections += [
+                f"  # {a.dataset} also reads {label} ({a.how}); its headers must map the same way."
+            ]
             continue
         seen.add(a.dataset)
         sections.append(f"  {a.dataset}:{'' if mapping else ' {}'}  # {label}, matched by {a.how}")
         if missing:
             sections.append(f"    # required columns not found: {missing}")
-            sections.append("    # map them here, e.g.  account_id: \"Customer number\"")
+            sections.append('    # map them here, e.g.  account_id: "Customer number"')
         for canon, header in mapping.items():
             sections.append(f"    {canon}: {_q(header)}")
         if a.dataset == "billing" and "currency" in mapping:
             for code, n in _currencies(a.path, a.sheet, mapping["currency"]).items():
                 currencies[code] = currencies.get(code, 0) + n
         for header, stype in type_cols.items():
-            sections.append(f"    # {_q(header)} is read as one {stype} score per row (wide survey file)")
+            sections.append(
+                f"    # {_q(header)} is read as one {stype} score per row (wide survey file)"
+            )
         if unmapped:
-            sections.append("    # not used (map one with  canonical_column: \"header\"; accounts columns also work with --by):")
+            sections.append(
+                '    # not used (map one with  canonical_column: "header"; accounts columns also work with --by):'
+            )
             sections += [f"    #   {_q(h)}" for h in unmapped]
     if sections:
         out.append("columns:")
@@ -106,10 +114,17 @@ def starter_config(directory: Path) -> str:
     if currencies:
         ranked = sorted(currencies.items(), key=lambda kv: (-kv[1], kv[0]))
         base = ranked[0][0]
-        out += ["", "# Billing currencies found: " + ", ".join(f"{c} ({n:,} row{'s' if n != 1 else ''})" for c, n in ranked) + ".",
-                "# Money KPIs are reported in `base`; every other currency needs its rate (units of base",
-                "# per 1 unit of it), or csm stops with an error: csm never guesses a rate.",
-                "# currency:", f"#   base: {base}", "#   rates:"]
+        out += [
+            "",
+            "# Billing currencies found: "
+            + ", ".join(f"{c} ({n:,} row{'s' if n != 1 else ''})" for c, n in ranked)
+            + ".",
+            "# Money KPIs are reported in `base`; every other currency needs its rate (units of base",
+            "# per 1 unit of it), or csm stops with an error: csm never guesses a rate.",
+            "# currency:",
+            f"#   base: {base}",
+            "#   rates:",
+        ]
         out += [f"#     {c}: 0.0   # put the real rate here" for c, _ in ranked[1:]]
     out += ["", "# ---- built-in defaults (uncomment and edit what you need) ----"]
     out += _defaults_commented()

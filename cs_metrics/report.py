@@ -13,17 +13,24 @@ that draw charts (HTML, XLSX) call `Report.get_trend()`. The JSON form leaves
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from cs_metrics.results import KPIValue, clean_tree
 
 SCHEMA_VERSION = 1
 
 # KPIs behind the HTML/XLSX charts: MRR movements per month and NPS per month.
-MOVEMENT_KPIS = ("new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr", "churned_mrr",
-                 "net_new_mrr")
+MOVEMENT_KPIS = (
+    "new_mrr",
+    "expansion_mrr",
+    "reactivation_mrr",
+    "contraction_mrr",
+    "churned_mrr",
+    "net_new_mrr",
+)
 TREND_KPIS = (*MOVEMENT_KPIS, "mrr", "nps")
 TREND_PERIODS = 12
 
@@ -40,8 +47,9 @@ class Report:
     config_hash: str | None = None
     groups: dict[str, Any] | None = None  # {"by": col, "values": {value: {"kpis": [KPIValue]}}}
     health: dict[str, Any] | None = None  # SPEC §5 health object
-    data_quality: dict[str, Any] = field(default_factory=lambda: {"datasets": {}, "ignored_files": [],
-                                                                   "issues": []})
+    data_quality: dict[str, Any] = field(
+        default_factory=lambda: {"datasets": {}, "ignored_files": [], "issues": []}
+    )
     trend: dict[str, Any] | Callable[[], dict[str, Any] | None] | None = None
     notes: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
@@ -55,7 +63,9 @@ class Report:
             try:
                 self.trend = self.trend()
             except Exception as e:  # noqa: BLE001 - charts are optional, the report is not
-                self.notes.append(f"charts left out: trend could not be computed ({type(e).__name__}: {e})")
+                self.notes.append(
+                    f"charts left out: trend could not be computed ({type(e).__name__}: {e})"
+                )
                 self.trend = None
         return self.trend
 
@@ -70,21 +80,23 @@ class Report:
                     for v, g in self.groups.get("values", {}).items()
                 },
             }
-        return clean_tree({
-            "schema_version": self.schema_version,
-            "generated_at": self.generated_at,
-            "as_of": self.as_of,
-            "window": dict(self.window),
-            "previous_window": dict(self.previous_window),
-            "currency": self.currency,
-            "config_hash": self.config_hash,
-            "inputs": self.inputs,
-            "kpis": [_kpi_dict(k) for k in self.kpis],
-            "groups": groups,
-            "health": self.health,
-            "data_quality": self.data_quality,
-            "notes": list(self.notes),
-        })
+        return clean_tree(
+            {
+                "schema_version": self.schema_version,
+                "generated_at": self.generated_at,
+                "as_of": self.as_of,
+                "window": dict(self.window),
+                "previous_window": dict(self.previous_window),
+                "currency": self.currency,
+                "config_hash": self.config_hash,
+                "inputs": self.inputs,
+                "kpis": [_kpi_dict(k) for k in self.kpis],
+                "groups": groups,
+                "health": self.health,
+                "data_quality": self.data_quality,
+                "notes": list(self.notes),
+            }
+        )
 
 
 def _kpi_dict(k: KPIValue | dict[str, Any]) -> dict[str, Any]:
@@ -109,26 +121,35 @@ def data_quality_of(bundle: Any, extra_issues: list[Any] = ()) -> dict[str, Any]
 
 
 def now_utc() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def build_report(analysis: Any, *, trend: bool = True, generated_at: datetime | None = None) -> Report:
+def build_report(
+    analysis: Any, *, trend: bool = True, generated_at: datetime | None = None
+) -> Report:
     """Assemble the Report from an Analysis (see analysis.py)."""
     bundle = analysis.bundle
     inputs = {
-        name: {"files": list(ds.files), "rows_read": int(ds.rows_read), "rows_used": int(ds.rows_used)}
+        name: {
+            "files": list(ds.files),
+            "rows_read": int(ds.rows_read),
+            "rows_used": int(ds.rows_used),
+        }
         for name, ds in sorted(bundle.datasets.items())
     }
     dq = data_quality_of(bundle, analysis.issues or [])
     table = analysis.kpis
     groups = None
     if table.by:
-        groups = {"by": table.by, "values": {str(v): {"kpis": list(ks)} for v, ks in table.groups.items()}}
+        groups = {
+            "by": table.by,
+            "values": {str(v): {"kpis": list(ks)} for v, ks in table.groups.items()},
+        }
     if generated_at is None:
         gen = now_utc()
     else:
-        g = generated_at if generated_at.tzinfo else generated_at.replace(tzinfo=timezone.utc)
-        gen = g.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        g = generated_at if generated_at.tzinfo else generated_at.replace(tzinfo=UTC)
+        gen = g.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     currency = str(analysis.config.get("currency", {}).get("base", "USD"))
     rep = Report(
         as_of=analysis.as_of.date().isoformat(),
@@ -157,11 +178,15 @@ def compute_chart_series(analysis: Any, periods: int = TREND_PERIODS) -> dict[st
     ids = [k for k in TREND_KPIS if k in known]
     if not ids:
         return None
-    series = compute_trend(analysis.bundle, analysis.config, analysis.as_of, "month", periods, kpi_ids=ids)
+    series = compute_trend(
+        analysis.bundle, analysis.config, analysis.as_of, "month", periods, kpi_ids=ids
+    )
     return trend_dict(series, ids)
 
 
-def trend_dict(series: list[tuple[Any, list[KPIValue]]], ids: list[str] | tuple[str, ...] = TREND_KPIS) -> dict[str, Any]:
+def trend_dict(
+    series: list[tuple[Any, list[KPIValue]]], ids: list[str] | tuple[str, ...] = TREND_KPIS
+) -> dict[str, Any]:
     """[(Window, [KPIValue])] → {"windows": [...], "series": {kpi_id: [value per window]}}."""
     out: dict[str, Any] = {"windows": [w.to_dict() for w, _ in series], "series": {}}
     for kid in ids:
@@ -175,24 +200,45 @@ def trend_dict(series: list[tuple[Any, list[KPIValue]]], ids: list[str] | tuple[
 
 def report_from_dict(d: dict[str, Any]) -> Report:
     """Rebuild a Report from its JSON form (re-render a saved report, test fixtures)."""
+
     def kv(x: dict[str, Any]) -> KPIValue:
-        return KPIValue(id=x["id"], label=x.get("label", x["id"]), category=x.get("category", ""),
-                        unit=x.get("unit", "count"), better=x.get("better", "none"), value=x.get("value"),
-                        previous=x.get("previous"), n=x.get("n"), set_aside=int(x.get("set_aside") or 0),
-                        unavailable_reason=x.get("unavailable_reason"), extra=dict(x.get("extra") or {}),
-                        description=x.get("description", ""))
+        return KPIValue(
+            id=x["id"],
+            label=x.get("label", x["id"]),
+            category=x.get("category", ""),
+            unit=x.get("unit", "count"),
+            better=x.get("better", "none"),
+            value=x.get("value"),
+            previous=x.get("previous"),
+            n=x.get("n"),
+            set_aside=int(x.get("set_aside") or 0),
+            unavailable_reason=x.get("unavailable_reason"),
+            extra=dict(x.get("extra") or {}),
+            description=x.get("description", ""),
+        )
 
     groups = d.get("groups")
     if groups:
-        groups = {"by": groups.get("by"),
-                  "values": {v: {"kpis": [kv(k) for k in g.get("kpis", [])]}
-                             for v, g in (groups.get("values") or {}).items()}}
+        groups = {
+            "by": groups.get("by"),
+            "values": {
+                v: {"kpis": [kv(k) for k in g.get("kpis", [])]}
+                for v, g in (groups.get("values") or {}).items()
+            },
+        }
     return Report(
-        as_of=d["as_of"], window=d["window"], previous_window=d["previous_window"],
-        currency=d.get("currency", "USD"), kpis=[kv(k) for k in d.get("kpis", [])],
-        generated_at=d.get("generated_at", ""), inputs=d.get("inputs") or {},
-        config_hash=d.get("config_hash"), groups=groups, health=d.get("health"),
+        as_of=d["as_of"],
+        window=d["window"],
+        previous_window=d["previous_window"],
+        currency=d.get("currency", "USD"),
+        kpis=[kv(k) for k in d.get("kpis", [])],
+        generated_at=d.get("generated_at", ""),
+        inputs=d.get("inputs") or {},
+        config_hash=d.get("config_hash"),
+        groups=groups,
+        health=d.get("health"),
         data_quality=d.get("data_quality") or {"datasets": {}, "ignored_files": [], "issues": []},
-        trend=d.get("trend"), notes=list(d.get("notes") or []),
+        trend=d.get("trend"),
+        notes=list(d.get("notes") or []),
         schema_version=int(d.get("schema_version", SCHEMA_VERSION)),
     )

@@ -23,13 +23,22 @@ def _write(folder: Path, name: str, text: str) -> None:
 
 @pytest.fixture
 def exports(tmp_path: Path) -> Path:
-    _write(tmp_path, "crm_accounts.csv",
-           "Record ID,Company name,Segment,Industry\nA-1,Acme,SMB,Retail\nA-2,Beta,Ent,\"Oil, gas\"\n")
-    _write(tmp_path, "tickets.csv",
-           "Id,Created at,Organization,Favourite colour\n1,2026-10-01,Acme,blue\n")
-    _write(tmp_path, "invoices.csv",
-           "Number,Customer,Total,Currency,Date\nI1,A-1,100,USD,2026-10-01\nI2,A-2,90,eur,2026-10-02\n"
-           "I3,A-1,100,USD,2026-10-03\n")
+    _write(
+        tmp_path,
+        "crm_accounts.csv",
+        'Record ID,Company name,Segment,Industry\nA-1,Acme,SMB,Retail\nA-2,Beta,Ent,"Oil, gas"\n',
+    )
+    _write(
+        tmp_path,
+        "tickets.csv",
+        "Id,Created at,Organization,Favourite colour\n1,2026-10-01,Acme,blue\n",
+    )
+    _write(
+        tmp_path,
+        "invoices.csv",
+        "Number,Customer,Total,Currency,Date\nI1,A-1,100,USD,2026-10-01\nI2,A-2,90,eur,2026-10-02\n"
+        "I3,A-1,100,USD,2026-10-03\n",
+    )
     _write(tmp_path, "README.txt", "notes\n")
     return tmp_path
 
@@ -105,8 +114,17 @@ def test_hostile_headers_are_quoted(tmp_path):
 
 def test_cli_init_writes_and_refuses_to_overwrite(exports):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "cs_metrics", "init", str(exports), *a],  # noqa: E731
-                                    capture_output=True, env=env, cwd=ROOT, timeout=120)
+
+    def run(*a):
+        return subprocess.run(
+            [sys.executable, "-m", "cs_metrics", "init", str(exports), *a],
+            check=False,
+            capture_output=True,
+            env=env,
+            cwd=ROOT,
+            timeout=120,
+        )
+
     r = run()
     assert r.returncode == 0, r.stderr.decode()
     assert (exports / "csm.yaml").exists()

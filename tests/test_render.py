@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from cs_metrics.render import render
 from cs_metrics.render import formatting as F
+from cs_metrics.render import render
 from cs_metrics.report import report_from_dict
 
 HERE = Path(__file__).parent
@@ -53,7 +53,9 @@ def check_golden(name: str, text: str, update: bool) -> None:
         path.write_text(text, encoding="utf-8")
         return
     assert path.exists(), f"missing golden file {path}: run pytest --update-golden"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs: review, then pytest --update-golden"
+    assert text == path.read_text(encoding="utf-8"), (
+        f"{name} differs: review, then pytest --update-golden"
+    )
 
 
 # ------------------------------------------------------------------ golden files
@@ -167,7 +169,9 @@ def test_csv_neutralises_formulas_but_keeps_numbers(report):
     for text in (render(report, "csv", table=t) for t in ("kpis", "health", "issues")):
         for row in csv.reader(io.StringIO(text)):
             for cell in row:
-                assert not cell.startswith(("=", "@", "+", "\t", "\r")) and not re.match(r"-[^\d.]", cell)
+                assert not cell.startswith(("=", "@", "+", "\t", "\r")) and not re.match(
+                    r"-[^\d.]", cell
+                )
 
 
 def test_csv_kpis_are_unrounded(report):
@@ -229,7 +233,14 @@ def test_html_escapes_everything_and_is_self_contained(report):
 def test_html_has_charts_and_sections(report):
     page = render(report, "html")
     assert page.count("<svg") == 4  # MRR movements, NPS, accounts by band, ARR by band
-    for title in ("MRR movements", "NPS", "Accounts by band", "ARR by band", "At-risk accounts", "Data quality"):
+    for title in (
+        "MRR movements",
+        "NPS",
+        "Accounts by band",
+        "ARR by band",
+        "At-risk accounts",
+        "Data quality",
+    ):
         assert title in page
     assert "USD 125,430" in page
 
@@ -269,7 +280,15 @@ def test_xlsx_reads_back_with_sheets_formats_and_guards(report):
     assert all(c.data_type != "f" for row in h.iter_rows() for c in row)
     assert len(h.conditional_formatting) >= 2  # band colours and the score scale
     dq = [r for r in wb["Data quality"].iter_rows(min_row=2, values_only=True)]
-    assert ("orphan-account", "warning", "tickets", "tickets.csv", 14, "Organization", "'@SUM(A1)") == dq[1][:7]
+    assert (
+        "orphan-account",
+        "warning",
+        "tickets",
+        "tickets.csv",
+        14,
+        "Organization",
+        "'@SUM(A1)",
+    ) == dq[1][:7]
     drivers = list(wb["Drivers"].iter_rows(min_row=2, values_only=True))
     # 2 + 1 + 2 + 1 drivers in the fixture; A-3's first: impact -16.67
     assert len(drivers) == 6 and drivers[0][0] == "A-3" and drivers[0][9] == -16.67
@@ -290,42 +309,52 @@ def test_xlsx_with_no_health(data):
 
 
 # ------------------------------------------------------------------ formatting
-@pytest.mark.parametrize("value,unit,expected", [
-    (1234567.891, "currency", "USD 1,234,568"),
-    (12.345, "currency", "USD 12.35"),  # cents below 100
-    (0.0, "currency", "USD 0"),
-    (-2500.0, "currency", "-USD 2,500"),
-    (0.15349, "ratio", "15.3%"),
-    (3.25, "hours", "3.2 h"),  # round half to even on the binary value 3.25
-    (41.26, "nps", "41.3"),
-    (1480, "count", "1,480"),
-    (2.5, "count", "2.50"),
-    (None, "ratio", "—"),
-    (float("nan"), "ratio", "—"),
-])
+@pytest.mark.parametrize(
+    "value,unit,expected",
+    [
+        (1234567.891, "currency", "USD 1,234,568"),
+        (12.345, "currency", "USD 12.35"),  # cents below 100
+        (0.0, "currency", "USD 0"),
+        (-2500.0, "currency", "-USD 2,500"),
+        (0.15349, "ratio", "15.3%"),
+        (3.25, "hours", "3.2 h"),  # round half to even on the binary value 3.25
+        (41.26, "nps", "41.3"),
+        (1480, "count", "1,480"),
+        (2.5, "count", "2.50"),
+        (None, "ratio", "—"),
+        (float("nan"), "ratio", "—"),
+    ],
+)
 def test_value_formatting(value, unit, expected):
     assert F.value(value, unit, "USD") == expected
 
 
-@pytest.mark.parametrize("value,unit,expected", [
-    (0.0123, "ratio", "+1.2 pp"),
-    (-0.0004, "ratio", "0.0 pp"),  # rounds to zero: no sign
-    (0.0, "count", "0"),
-    (-3, "count", "-3"),
-    (5430.5, "currency", "+USD 5,430"),
-    (-1.25, "hours", "-1.2 h"),
-])
+@pytest.mark.parametrize(
+    "value,unit,expected",
+    [
+        (0.0123, "ratio", "+1.2 pp"),
+        (-0.0004, "ratio", "0.0 pp"),  # rounds to zero: no sign
+        (0.0, "count", "0"),
+        (-3, "count", "-3"),
+        (5430.5, "currency", "+USD 5,430"),
+        (-1.25, "hours", "-1.2 h"),
+    ],
+)
 def test_change_formatting(value, unit, expected):
     assert F.change(value, unit, "USD") == expected
 
 
 def test_quality_line_uses_exact_counts():
-    dq = {"datasets": {"tickets": {"rows_read": 10, "rows_used": 7}},
-          "issues": [{"code": "bad-date"}, {"code": "bad-date"}, {"code": "orphan-account"}],
-          "issue_counts": {"tickets": {"bad-date": 250}}}
+    dq = {
+        "datasets": {"tickets": {"rows_read": 10, "rows_used": 7}},
+        "issues": [{"code": "bad-date"}, {"code": "bad-date"}, {"code": "orphan-account"}],
+        "issue_counts": {"tickets": {"bad-date": 250}},
+    }
     # 10 - 7 = 3 rows set aside; bad-date: exact 250 beats the 2 listed; orphan-account 1 listed
-    assert F.quality_line(dq) == ("Data quality: 3 rows set aside, 251 issues (bad-date 250, orphan-account 1)"
-                                  " — details: csm validate")
+    assert F.quality_line(dq) == (
+        "Data quality: 3 rows set aside, 251 issues (bad-date 250, orphan-account 1)"
+        " — details: csm validate"
+    )
     assert F.quality_line({"datasets": {}, "issues": []}) == "Data quality: no issues found."
 
 

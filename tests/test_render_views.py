@@ -26,29 +26,87 @@ def _fixed_width(monkeypatch):
 
 
 def _bundle() -> Bundle:
-    acc = pd.DataFrame({"account_id": pd.array(["A-1", "A-2", "A-3", "A-4", "A-5"], dtype="string"),
-                        "segment": pd.array(["SMB", "SMB", "Ent", None, "Ent"], dtype="string")})
+    acc = pd.DataFrame(
+        {
+            "account_id": pd.array(["A-1", "A-2", "A-3", "A-4", "A-5"], dtype="string"),
+            "segment": pd.array(["SMB", "SMB", "Ent", None, "Ent"], dtype="string"),
+        }
+    )
     tickets = pd.DataFrame({"ticket_id": pd.array(["1"], dtype="string")})
-    issues = [Issue("bad-date", "cannot read this date", dataset="tickets", file="t.csv", row=r,
-                    column="Created", value=v) for r, v in ((3, "31/02"), (5, "<x>"), (9, "?"), (12, "soon"))]
-    issues.append(Issue("orphan-account", "no such account", dataset="tickets", file="t.csv", row=7,
-                        column="Org", value="Acme"))
-    return Bundle({"accounts": Dataset("accounts", acc, ["acc.csv"], 5, {"account_id": "ID", "segment": "Seg"}),
-                   "tickets": Dataset("tickets", tickets, ["t.csv"], 6, {"ticket_id": "Id"},
-                                      meta={"issue_counts": {"bad-date": 40, "orphan-account": 1}})},
-                  issues=issues, ignored_files=[{"file": "notes.txt", "reason": "not a table"}])
+    issues = [
+        Issue(
+            "bad-date",
+            "cannot read this date",
+            dataset="tickets",
+            file="t.csv",
+            row=r,
+            column="Created",
+            value=v,
+        )
+        for r, v in ((3, "31/02"), (5, "<x>"), (9, "?"), (12, "soon"))
+    ]
+    issues.append(
+        Issue(
+            "orphan-account",
+            "no such account",
+            dataset="tickets",
+            file="t.csv",
+            row=7,
+            column="Org",
+            value="Acme",
+        )
+    )
+    return Bundle(
+        {
+            "accounts": Dataset(
+                "accounts", acc, ["acc.csv"], 5, {"account_id": "ID", "segment": "Seg"}
+            ),
+            "tickets": Dataset(
+                "tickets",
+                tickets,
+                ["t.csv"],
+                6,
+                {"ticket_id": "Id"},
+                meta={"issue_counts": {"bad-date": 40, "orphan-account": 1}},
+            ),
+        },
+        issues=issues,
+        ignored_files=[{"file": "notes.txt", "reason": "not a table"}],
+    )
 
 
 def _analysis(health=None, by=None):
     W = Window(pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-31"), "month")
     P = Window(pd.Timestamp("2026-09-01"), pd.Timestamp("2026-09-30"), "month")
-    kpis = [KPIValue("mrr", "MRR", "revenue", "currency", "higher", 1000.0, 900.0, n=3),
-            KPIValue("nps", "NPS", "surveys", "nps", "higher", None, None,
-                     unavailable_reason="needs surveys, which the loaded data does not have")]
-    groups = {"SMB": [KPIValue("mrr", "MRR", "revenue", "currency", "higher", 400.0, 380.0)]} if by else {}
-    return SimpleNamespace(as_of=pd.Timestamp("2026-10-31"), window=W, previous_window=P,
-                           config={"currency": {"base": "USD"}}, config_hash="h", bundle=_bundle(),
-                           kpis=KPITable(kpis, by=by, groups=groups), health=health, issues=[])
+    kpis = [
+        KPIValue("mrr", "MRR", "revenue", "currency", "higher", 1000.0, 900.0, n=3),
+        KPIValue(
+            "nps",
+            "NPS",
+            "surveys",
+            "nps",
+            "higher",
+            None,
+            None,
+            unavailable_reason="needs surveys, which the loaded data does not have",
+        ),
+    ]
+    groups = (
+        {"SMB": [KPIValue("mrr", "MRR", "revenue", "currency", "higher", 400.0, 380.0)]}
+        if by
+        else {}
+    )
+    return SimpleNamespace(
+        as_of=pd.Timestamp("2026-10-31"),
+        window=W,
+        previous_window=P,
+        config={"currency": {"base": "USD"}},
+        config_hash="h",
+        bundle=_bundle(),
+        kpis=KPITable(kpis, by=by, groups=groups),
+        health=health,
+        issues=[],
+    )
 
 
 @pytest.fixture
@@ -92,7 +150,12 @@ def test_catalogue_lists_every_registered_kpi():
 def test_kpis_views():
     a = _analysis(by="segment")
     text = V.render_kpis(a, "table")
-    assert "USD 1,000" in text and "+USD 100" in text and "needs surveys" in text and "segment = SMB" in text
+    assert (
+        "USD 1,000" in text
+        and "+USD 100" in text
+        and "needs surveys" in text
+        and "segment = SMB" in text
+    )
     d = json.loads(V.render_kpis(a, "json"))
     assert d["kpis"][0]["change"] == 100.0  # 1000 - 900
     assert d["groups"]["values"]["SMB"]["kpis"][0]["value"] == 400.0
@@ -140,17 +203,51 @@ def test_health_by_group_counts(health):
 
 # ------------------------------------------------------------------ explain / backtest / trend
 def test_explain_view():
-    detail = {"account_id": "A-3", "as_of": "2026-10-31", "score": 22.5, "band": "at_risk", "band_color": "red",
-              "profile": "default", "coverage": 0.85, "previous_score": 41.0, "not_scored_reason": None,
-              "override": None,
-              "groups": {"adoption": {"label": "Product adoption", "score": 10.0, "weight": 25,
-                                      "effective_weight": 0.3, "left_out_reason": None,
-                                      "measures": {"lu": {"label": "Licence utilisation", "raw": 0.12, "score": 0.0,
-                                                          "weight": 2, "effective_weight": 0.2,
-                                                          "contribution": 0.0, "imputed": False,
-                                                          "left_out_reason": None}}}},
-              "drivers": {"down": [{"measure": "lu", "label": "Licence utilisation", "raw": 0.12, "score": 0.0,
-                                    "impact": -20.0}], "up": []}}
+    detail = {
+        "account_id": "A-3",
+        "as_of": "2026-10-31",
+        "score": 22.5,
+        "band": "at_risk",
+        "band_color": "red",
+        "profile": "default",
+        "coverage": 0.85,
+        "previous_score": 41.0,
+        "not_scored_reason": None,
+        "override": None,
+        "groups": {
+            "adoption": {
+                "label": "Product adoption",
+                "score": 10.0,
+                "weight": 25,
+                "effective_weight": 0.3,
+                "left_out_reason": None,
+                "measures": {
+                    "lu": {
+                        "label": "Licence utilisation",
+                        "raw": 0.12,
+                        "score": 0.0,
+                        "weight": 2,
+                        "effective_weight": 0.2,
+                        "contribution": 0.0,
+                        "imputed": False,
+                        "left_out_reason": None,
+                    }
+                },
+            }
+        },
+        "drivers": {
+            "down": [
+                {
+                    "measure": "lu",
+                    "label": "Licence utilisation",
+                    "raw": 0.12,
+                    "score": 0.0,
+                    "impact": -20.0,
+                }
+            ],
+            "up": [],
+        },
+    }
     text = V.render_explain(detail, "table")
     assert "score 22.5, band at risk (previous 41.0)" in text
     assert "coverage 85% of the weight" in text
@@ -159,11 +256,32 @@ def test_explain_view():
 
 
 def test_backtest_view():
-    result = {"as_of": "2026-06-30", "horizon_days": 90, "auc": 0.8571, "auc_unavailable_reason": None,
-              "n": 10, "churned": 2, "churn_rate": 0.2, "not_scored": 0, "not_scored_churned": 0,
-              "arr_at_risk": 5000.0, "arr_at_risk_churned": 1000.0, "currency": "USD",
-              "bands": [{"band": "at_risk", "color": "red", "min": 0, "accounts": 4, "churned": 2,
-                         "churn_rate": 0.5, "arr": 5000.0, "arr_churned": 1000.0}]}
+    result = {
+        "as_of": "2026-06-30",
+        "horizon_days": 90,
+        "auc": 0.8571,
+        "auc_unavailable_reason": None,
+        "n": 10,
+        "churned": 2,
+        "churn_rate": 0.2,
+        "not_scored": 0,
+        "not_scored_churned": 0,
+        "arr_at_risk": 5000.0,
+        "arr_at_risk_churned": 1000.0,
+        "currency": "USD",
+        "bands": [
+            {
+                "band": "at_risk",
+                "color": "red",
+                "min": 0,
+                "accounts": 4,
+                "churned": 2,
+                "churn_rate": 0.5,
+                "arr": 5000.0,
+                "arr_churned": 1000.0,
+            }
+        ],
+    }
     text = V.render_backtest(result, "table")
     assert "ROC AUC 0.857" in text and "50.0%" in text and "USD 1,000" in text
     result["auc"] = None
@@ -176,15 +294,32 @@ def test_trend_views():
     w2 = Window(pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-31"), "month")
 
     def ks(mrr, nps):
-        return [KPIValue("mrr", "MRR", "revenue", "currency", "higher", mrr),
-                KPIValue("nps", "NPS", "surveys", "nps", "higher", nps),
-                KPIValue("cac", "CAC", "value", "currency", "lower", None, unavailable_reason="no spend")]
+        return [
+            KPIValue("mrr", "MRR", "revenue", "currency", "higher", mrr),
+            KPIValue("nps", "NPS", "surveys", "nps", "higher", nps),
+            KPIValue(
+                "cac", "CAC", "value", "currency", "lower", None, unavailable_reason="no spend"
+            ),
+        ]
 
     series = [(w1, ks(351572.0, None)), (w2, ks(1_250_000.0, 41.26))]
     text = V.render_trend(series, "table", currency="USD")
-    assert "Sep 26" in text and "Oct 26" in text and "351.6k" in text and "1.25M" in text and "41.3" in text
+    assert (
+        "Sep 26" in text
+        and "Oct 26" in text
+        and "351.6k" in text
+        and "1.25M" in text
+        and "41.3" in text
+    )
     assert "CAC" not in text  # never available: left out of the table
     rows = list(csv.DictReader(io.StringIO(V.render_trend(series, "csv", currency="USD"))))
-    assert len(rows) == 6 and rows[0]["period_start"] == "2026-09-01" and rows[0]["value"] == "351572.0"
+    assert (
+        len(rows) == 6
+        and rows[0]["period_start"] == "2026-09-01"
+        and rows[0]["value"] == "351572.0"
+    )
     d = json.loads(V.render_trend(series, "json", currency="USD"))
-    assert d["periods"][1]["window"]["end"] == "2026-10-31" and d["periods"][0]["kpis"][1]["value"] is None
+    assert (
+        d["periods"][1]["window"]["end"] == "2026-10-31"
+        and d["periods"][0]["kpis"][1]["value"] is None
+    )

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,24 +26,51 @@ SAMPLE = ROOT / "sample_data"
 
 def _analysis(by: str | None = None):
     accounts = pd.DataFrame({"account_id": pd.array(["A-1", "A-2"], dtype="string")})
-    ds = Dataset("accounts", accounts, files=["accounts.csv"], rows_read=3, columns={"account_id": "ID"},
-                 meta={"issue_counts": {"duplicate-id": 1}})
-    bundle = Bundle({"accounts": ds}, issues=[Issue("duplicate-id", "dup", dataset="accounts",
-                                                    file="accounts.csv", row=4, column="ID", value="A-1")])
+    ds = Dataset(
+        "accounts",
+        accounts,
+        files=["accounts.csv"],
+        rows_read=3,
+        columns={"account_id": "ID"},
+        meta={"issue_counts": {"duplicate-id": 1}},
+    )
+    bundle = Bundle(
+        {"accounts": ds},
+        issues=[
+            Issue(
+                "duplicate-id",
+                "dup",
+                dataset="accounts",
+                file="accounts.csv",
+                row=4,
+                column="ID",
+                value="A-1",
+            )
+        ],
+    )
     k = KPIValue("mrr", "MRR", "revenue", "currency", "higher", 100.0, 80.0, n=2)
-    groups = {"SMB": [KPIValue("mrr", "MRR", "revenue", "currency", "higher", 60.0, 50.0, n=1)]} if by else {}
+    groups = (
+        {"SMB": [KPIValue("mrr", "MRR", "revenue", "currency", "higher", 60.0, 50.0, n=1)]}
+        if by
+        else {}
+    )
     W = Window(pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-31"), "month")
     P = Window(pd.Timestamp("2026-09-01"), pd.Timestamp("2026-09-30"), "month")
     return SimpleNamespace(
-        as_of=pd.Timestamp("2026-10-31"), window=W, previous_window=P, config={"currency": {"base": "EUR"}},
-        config_hash="abc123", bundle=bundle, kpis=KPITable([k], by=by, groups=groups),
+        as_of=pd.Timestamp("2026-10-31"),
+        window=W,
+        previous_window=P,
+        config={"currency": {"base": "EUR"}},
+        config_hash="abc123",
+        bundle=bundle,
+        kpis=KPITable([k], by=by, groups=groups),
         health={"summary": {"accounts": 2, "scored": 0, "bands": {}}, "accounts": []},
         issues=[Issue("expired-override", "override expired", dataset="accounts", row=2)],
     )
 
 
 def test_build_report_collects_metadata_kpis_and_quality():
-    gen = datetime(2026, 11, 1, 7, 30, 15, 999, tzinfo=timezone.utc)
+    gen = datetime(2026, 11, 1, 7, 30, 15, 999, tzinfo=UTC)
     rep = build_report(_analysis(), trend=False, generated_at=gen)
     assert rep.as_of == "2026-10-31" and rep.currency == "EUR" and rep.config_hash == "abc123"
     assert rep.window == {"start": "2026-10-01", "end": "2026-10-31", "period": "month"}
@@ -52,7 +79,9 @@ def test_build_report_collects_metadata_kpis_and_quality():
     assert rep.inputs == {"accounts": {"files": ["accounts.csv"], "rows_read": 3, "rows_used": 2}}
     codes = [i["code"] for i in rep.data_quality["issues"]]
     assert codes == ["duplicate-id", "expired-override"]  # loader issues, then health-stage issues
-    assert rep.data_quality["issue_counts"] == {"accounts": {"duplicate-id": 1, "expired-override": 1}}
+    assert rep.data_quality["issue_counts"] == {
+        "accounts": {"duplicate-id": 1, "expired-override": 1}
+    }
     assert rep.groups is None and rep.trend is None
     d = rep.to_dict()
     assert d["kpis"][0]["change"] == 20.0  # 100 - 80
@@ -61,8 +90,18 @@ def test_build_report_collects_metadata_kpis_and_quality():
 
 def test_build_report_groups_and_lazy_trend():
     rep = build_report(_analysis(by="segment"), trend=False)
-    assert rep.to_dict()["groups"] == {"by": "segment", "values": {"SMB": {"kpis": [
-        KPIValue("mrr", "MRR", "revenue", "currency", "higher", 60.0, 50.0, n=1).to_dict()]}}}
+    assert rep.to_dict()["groups"] == {
+        "by": "segment",
+        "values": {
+            "SMB": {
+                "kpis": [
+                    KPIValue(
+                        "mrr", "MRR", "revenue", "currency", "higher", 60.0, 50.0, n=1
+                    ).to_dict()
+                ]
+            }
+        },
+    }
 
     def boom():
         raise RuntimeError("no billing")
@@ -77,9 +116,11 @@ def test_build_report_groups_and_lazy_trend():
 def test_trend_dict_aligns_series_with_windows():
     w1 = Window(pd.Timestamp("2026-09-01"), pd.Timestamp("2026-09-30"), "month")
     w2 = Window(pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-31"), "month")
-    k = lambda i, v: KPIValue(i, i, "revenue", "currency", "higher", v)  # noqa: E731
-    out = trend_dict([(w1, [k("new_mrr", 5.0)]), (w2, [k("new_mrr", float("nan")), k("nps", 12.0)])],
-                     ["new_mrr", "nps"])
+    k = lambda i, v: KPIValue(i, i, "revenue", "currency", "higher", v)
+    out = trend_dict(
+        [(w1, [k("new_mrr", 5.0)]), (w2, [k("new_mrr", float("nan")), k("nps", 12.0)])],
+        ["new_mrr", "nps"],
+    )
     assert out["windows"][1]["start"] == "2026-10-01"
     assert out["series"] == {"new_mrr": [5.0, None], "nps": [None, 12.0]}
 
@@ -92,10 +133,20 @@ def test_report_from_dict_round_trips(tmp_path):
 
 
 # ------------------------------------------------------------------ safe output
-@pytest.mark.parametrize("text,expected", [
-    ("=1+1", "'=1+1"), ("+cmd", "'+cmd"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\t=x", "'\t=x"), ("\r=x", "'\r=x"), ("Acme", "Acme"), ("a=b", "a=b"), ("", ""),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+cmd", "'+cmd"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=x", "'\t=x"),
+        ("\r=x", "'\r=x"),
+        ("Acme", "Acme"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ],
+)
 def test_neutralise(text, expected):
     assert neutralise(text) == expected
 
@@ -147,8 +198,12 @@ def test_killed_process_never_leaves_a_half_file(tmp_path):
         "f.os.replace = slow\n"
         f"f.write_atomic(Path({str(target)!r}), 'x' * 5_000_000)\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     try:
         assert proc.stdout.readline().strip() == b"written"
         proc.kill()
@@ -166,8 +221,14 @@ def _csm(*args, env_extra=None):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
     env.pop("COLUMNS", None)
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "cs_metrics", *args], capture_output=True, cwd=ROOT, env=env,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "cs_metrics", *args],
+        check=False,
+        capture_output=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -128,7 +128,9 @@ def kpis_by_category(kpis: list[Any]) -> list[tuple[str, list[Any]]]:
     groups: dict[str, list[Any]] = {}
     for k in kpis:
         groups.setdefault(k.category, []).append(k)
-    order = [c for c in CATEGORY_ORDER if c in groups] + sorted(c for c in groups if c not in CATEGORY_ORDER)
+    order = [c for c in CATEGORY_ORDER if c in groups] + sorted(
+        c for c in groups if c not in CATEGORY_ORDER
+    )
     return [(c, groups[c]) for c in order]
 
 
@@ -152,8 +154,10 @@ def issue_counts(data_quality: dict[str, Any]) -> dict[str, int]:
 
 def issue_summary(data_quality: dict[str, Any]) -> tuple[int, list[tuple[str, int]]]:
     """(rows set aside over all datasets, [(issue code, count)] most frequent first)."""
-    aside = sum(max(0, int(d.get("rows_read", 0)) - int(d.get("rows_used", 0)))
-                for d in (data_quality.get("datasets") or {}).values())
+    aside = sum(
+        max(0, int(d.get("rows_read", 0)) - int(d.get("rows_used", 0)))
+        for d in (data_quality.get("datasets") or {}).values()
+    )
     counts = issue_counts(data_quality)
     return aside, sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 

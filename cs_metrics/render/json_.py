@@ -32,7 +32,9 @@ def _default(x: Any) -> Any:
 
 
 def _line(item: Any) -> str:
-    return json.dumps(item, ensure_ascii=False, allow_nan=False, default=_default, separators=(", ", ": "))
+    return json.dumps(
+        item, ensure_ascii=False, allow_nan=False, default=_default, separators=(", ", ": ")
+    )
 
 
 def render_json(report: Any) -> str:
@@ -54,6 +56,5 @@ def render_json(report: Any) -> str:
         indent = len(text[line_start:at]) - len(text[line_start:at].lstrip(" "))
         pad = " " * (indent + 2)
         body = "[\n" + ",\n".join(pad + _line(x) for x in items) + "\n" + " " * indent + "]"
-        text = text[:at] + body + text[at + len(token):]
+        text = text[:at] + body + text[at + len(token) :]
     return text
-

@@ -16,10 +16,36 @@ from typing import Any
 from cs_metrics.render import formatting as F
 from cs_metrics.render.files import neutralise
 
-KPI_COLUMNS = ["id", "label", "category", "unit", "value", "previous", "change", "better",
-               "direction", "n", "set_aside", "unavailable_reason"]
-HEALTH_COLUMNS = ["rank", "account_id", "name", "score", "band", "previous_score", "change", "arr",
-                  "coverage", "profile", "override", "top_negative", "top_positive", "not_scored_reason"]
+KPI_COLUMNS = [
+    "id",
+    "label",
+    "category",
+    "unit",
+    "value",
+    "previous",
+    "change",
+    "better",
+    "direction",
+    "n",
+    "set_aside",
+    "unavailable_reason",
+]
+HEALTH_COLUMNS = [
+    "rank",
+    "account_id",
+    "name",
+    "score",
+    "band",
+    "previous_score",
+    "change",
+    "arr",
+    "coverage",
+    "profile",
+    "override",
+    "top_negative",
+    "top_positive",
+    "not_scored_reason",
+]
 ISSUE_COLUMNS = ["code", "level", "dataset", "file", "row", "column", "value", "message"]
 
 
@@ -123,32 +149,64 @@ def kpi_markdown(kpis: list[Any], currency: str) -> list[str]:
             note = k.unavailable_reason or ""
             if k.set_aside:
                 note = (note + "; " if note else "") + f"{k.set_aside:,} rows set aside"
-            rows.append([md(k.label), F.value(k.value, k.unit, currency), F.value(k.previous, k.unit, currency),
-                         _change_text(k, currency), F.count(k.n) if k.n is not None else "", md(note)])
+            rows.append(
+                [
+                    md(k.label),
+                    F.value(k.value, k.unit, currency),
+                    F.value(k.previous, k.unit, currency),
+                    _change_text(k, currency),
+                    F.count(k.n) if k.n is not None else "",
+                    md(note),
+                ]
+            )
         out += md_table(["KPI", "Value", "Previous", "Change", "n", "Note"], rows, "lrrrrl")
         out.append("")
     return out
 
 
-def health_markdown(health: dict[str, Any] | None, currency: str, top: int | None = 20) -> list[str]:
+def health_markdown(
+    health: dict[str, Any] | None, currency: str, top: int | None = 20
+) -> list[str]:
     if not health:
         return ["_No health scores: they need an accounts dataset._", ""]
     s = health.get("summary") or {}
-    out = [f"Accounts: {F.count(s.get('accounts'))}, scored {F.count(s.get('scored'))}, "
-           f"average score {F.score(s.get('score_avg'))} (previous {F.score(s.get('previous_score_avg'))}); "
-           f"ARR at risk {F.money(s.get('arr_at_risk'), currency)}.", ""]
-    rows = [[md(F.band_label(name)), F.count(b.get("accounts")), F.money(b.get("arr"), currency)]
-            for name, b in (s.get("bands") or {}).items()]
+    out = [
+        (
+            f"Accounts: {F.count(s.get('accounts'))}, scored {F.count(s.get('scored'))}, "
+            f"average score {F.score(s.get('score_avg'))} (previous {F.score(s.get('previous_score_avg'))}); "
+            f"ARR at risk {F.money(s.get('arr_at_risk'), currency)}."
+        ),
+        "",
+    ]
+    rows = [
+        [md(F.band_label(name)), F.count(b.get("accounts")), F.money(b.get("arr"), currency)]
+        for name, b in (s.get("bands") or {}).items()
+    ]
     out += md_table(["Band", "Accounts", "ARR"], rows, "lrr") + [""]
     accounts = health.get("accounts") or []
     shown = accounts if top is None else accounts[:top]
     if shown:
-        out += [f"#### {'Accounts by risk' if top is None else f'Riskiest {len(shown)} accounts'}", ""]
-        rows = [[md(a.get("account_id")), md(a.get("name")), F.score(a.get("score")), md(F.band_label(a.get("band"))),
-                 F.signed(a.get("change")), F.money(a.get("arr"), currency), md(top_driver(a))]
-                for a in shown]
-        out += md_table(["Account", "Name", "Score", "Band", "Change", "ARR", "Top negative driver"], rows,
-                        "llrlrrl") + [""]
+        out += [
+            f"#### {'Accounts by risk' if top is None else f'Riskiest {len(shown)} accounts'}",
+            "",
+        ]
+        rows = [
+            [
+                md(a.get("account_id")),
+                md(a.get("name")),
+                F.score(a.get("score")),
+                md(F.band_label(a.get("band"))),
+                F.signed(a.get("change")),
+                F.money(a.get("arr"), currency),
+                md(top_driver(a)),
+            ]
+            for a in shown
+        ]
+        out += md_table(
+            ["Account", "Name", "Score", "Band", "Change", "ARR", "Top negative driver"],
+            rows,
+            "llrlrrl",
+        ) + [""]
     return out
 
 
@@ -157,7 +215,9 @@ def top_driver(account: dict[str, Any]) -> str:
     for d in account.get("drivers") or []:
         if d.get("direction") == "down":
             pts = d.get("impact")
-            return f"{d.get('label') or d.get('measure')} ({F.raw(d.get('raw'))}, {F.signed(pts)} pts)"
+            return (
+                f"{d.get('label') or d.get('measure')} ({F.raw(d.get('raw'))}, {F.signed(pts)} pts)"
+            )
     if account.get("not_scored_reason"):
         return str(account["not_scored_reason"])
     return str(account.get("top_negative") or "")
@@ -167,8 +227,15 @@ def quality_markdown(dq: dict[str, Any]) -> list[str]:
     out = [F.quality_line(dq), ""]
     ds = dq.get("datasets") or {}
     if ds:
-        rows = [[md(name), md(", ".join(d.get("files") or [])), F.count(d.get("rows_read")),
-                 F.count(d.get("rows_used"))] for name, d in ds.items()]
+        rows = [
+            [
+                md(name),
+                md(", ".join(d.get("files") or [])),
+                F.count(d.get("rows_read")),
+                F.count(d.get("rows_used")),
+            ]
+            for name, d in ds.items()
+        ]
         out += md_table(["Dataset", "Files", "Rows read", "Rows used"], rows, "llrr") + [""]
     _, kinds = F.issue_summary(dq)
     if kinds:
@@ -179,21 +246,40 @@ def quality_markdown(dq: dict[str, Any]) -> list[str]:
 def render_markdown(report: Any) -> str:
     cur = report.currency
     w, p = report.window, report.previous_window
-    out = [f"# Customer success report — {md(report.as_of)}", "",
-           f"Window {md(w.get('start'))} to {md(w.get('end'))} ({md(w.get('period'))}), compared with "
-           f"{md(p.get('start'))} to {md(p.get('end'))}. Money in {md(cur)}.", ""]
+    out = [
+        f"# Customer success report — {md(report.as_of)}",
+        "",
+        (
+            f"Window {md(w.get('start'))} to {md(w.get('end'))} ({md(w.get('period'))}), compared with "
+            f"{md(p.get('start'))} to {md(p.get('end'))}. Money in {md(cur)}."
+        ),
+        "",
+    ]
     if report.inputs:
-        out.append("Inputs: " + "; ".join(
-            f"{md(n)} ({F.count(d.get('rows_used'))} of {F.count(d.get('rows_read'))} rows)"
-            for n, d in report.inputs.items()) + ".")
+        out.append(
+            "Inputs: "
+            + "; ".join(
+                f"{md(n)} ({F.count(d.get('rows_used'))} of {F.count(d.get('rows_read'))} rows)"
+                for n, d in report.inputs.items()
+            )
+            + "."
+        )
         out.append("")
     out += ["## KPIs", ""] + kpi_markdown(report.kpis, cur)
     if report.groups:
         out += [f"## KPIs by {md(report.groups.get('by'))}", ""]
         for value, g in report.groups.get("values", {}).items():
             out += [f"### {md(value)}", ""]
-            rows = [[md(k.label), F.value(k.value, k.unit, cur), F.value(k.previous, k.unit, cur),
-                     _change_text(k, cur)] for k in g.get("kpis", []) if k.value is not None]
+            rows = [
+                [
+                    md(k.label),
+                    F.value(k.value, k.unit, cur),
+                    F.value(k.previous, k.unit, cur),
+                    _change_text(k, cur),
+                ]
+                for k in g.get("kpis", [])
+                if k.value is not None
+            ]
             out += md_table(["KPI", "Value", "Previous", "Change"], rows, "lrrr") + [""]
     out += ["## Health", ""] + health_markdown(report.health, cur)
     out += ["## Data quality", ""] + quality_markdown(report.data_quality or {})

@@ -21,8 +21,16 @@ from rich.text import Text
 from cs_metrics.render import formatting as F
 
 DEFAULT_WIDTH = 120
-BAND_STYLES = {"green": "bold green", "yellow": "bold yellow", "red": "bold red", "orange": "bold dark_orange",
-               "amber": "bold yellow", "blue": "bold blue", "grey": "dim", "gray": "dim"}
+BAND_STYLES = {
+    "green": "bold green",
+    "yellow": "bold yellow",
+    "red": "bold red",
+    "orange": "bold dark_orange",
+    "amber": "bold yellow",
+    "blue": "bold blue",
+    "grey": "dim",
+    "gray": "dim",
+}
 
 
 def width_for(color: bool) -> int:
@@ -38,10 +46,26 @@ def console(color: bool, width: int | None = None) -> Console:
     """A console writing into a buffer: colour only when asked, never terminal tricks otherwise."""
     w = width or width_for(color)
     if color:
-        return Console(file=io.StringIO(), force_terminal=True, color_system="truecolor", width=w,
-                       highlight=False, emoji=False, legacy_windows=False)
-    return Console(file=io.StringIO(), force_terminal=False, no_color=True, color_system=None, width=w,
-                   highlight=False, emoji=False, legacy_windows=False, force_jupyter=False)
+        return Console(
+            file=io.StringIO(),
+            force_terminal=True,
+            color_system="truecolor",
+            width=w,
+            highlight=False,
+            emoji=False,
+            legacy_windows=False,
+        )
+    return Console(
+        file=io.StringIO(),
+        force_terminal=False,
+        no_color=True,
+        color_system=None,
+        width=w,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+        force_jupyter=False,
+    )
 
 
 def table_box(color: bool) -> box.Box:
@@ -66,8 +90,14 @@ def change_cell(k: Any, currency: str) -> Text:
     return Text(f"{F.arrow(k)} {c}", style=style)
 
 
-def kpi_table(kpis: list[Any], currency: str, color: bool, *, title: str | None = None,
-              width: int = DEFAULT_WIDTH) -> Table:
+def kpi_table(
+    kpis: list[Any],
+    currency: str,
+    color: bool,
+    *,
+    title: str | None = None,
+    width: int = DEFAULT_WIDTH,
+) -> Table:
     """One table, categories as sections: KPI | Value | Previous | Change | n | Note.
 
     Number columns get their full width (min_width from the cells); only the
@@ -76,20 +106,47 @@ def kpi_table(kpis: list[Any], currency: str, color: bool, *, title: str | None 
     cats = F.kpis_by_category(kpis)
     rows: list[tuple[Any, ...]] = []
     for ci, (cat, ks) in enumerate(cats):
-        rows.append((Text(F.category_label(cat).upper(), style="bold cyan" if color else ""), "", "", Text(""),
-                     "", "", False))
+        rows.append(
+            (
+                Text(F.category_label(cat).upper(), style="bold cyan" if color else ""),
+                "",
+                "",
+                Text(""),
+                "",
+                "",
+                False,
+            )
+        )
         for i, k in enumerate(ks):
             note = k.unavailable_reason or ""
             if k.id == "nps" and k.extra.get("margin_of_error") is not None and k.value is not None:
                 note = note or f"±{k.extra['margin_of_error']:.1f} (95% margin of error)"
             last = i == len(ks) - 1 and ci < len(cats) - 1
-            rows.append(("  " + k.label, F.value(k.value, k.unit, currency), F.value(k.previous, k.unit, currency),
-                         change_cell(k, currency), F.count(k.n) if k.n is not None else "", note, last))
+            rows.append(
+                (
+                    "  " + k.label,
+                    F.value(k.value, k.unit, currency),
+                    F.value(k.previous, k.unit, currency),
+                    change_cell(k, currency),
+                    F.count(k.n) if k.n is not None else "",
+                    note,
+                    last,
+                )
+            )
     show_n = any(r[4] for r in rows)
-    widths = [max([len(str(r[j])) for r in rows] + [len(h)]) for j, h in ((1, "Value"), (2, "Previous"),
-                                                                         (3, "Change"), (4, "n"))]
-    t = Table(box=table_box(color), title=title, title_justify="left", expand=False, pad_edge=False,
-              header_style="bold" if color else "", show_edge=False)
+    widths = [
+        max([len(str(r[j])) for r in rows] + [len(h)])
+        for j, h in ((1, "Value"), (2, "Previous"), (3, "Change"), (4, "n"))
+    ]
+    t = Table(
+        box=table_box(color),
+        title=title,
+        title_justify="left",
+        expand=False,
+        pad_edge=False,
+        header_style="bold" if color else "",
+        show_edge=False,
+    )
     label_w = min(32, max(len(str(r[0])) for r in rows))
     t.add_column("KPI", no_wrap=True, min_width=label_w, max_width=32, overflow="ellipsis")
     t.add_column("Value", justify="right", no_wrap=True, min_width=widths[0])
@@ -98,7 +155,9 @@ def kpi_table(kpis: list[Any], currency: str, color: bool, *, title: str | None 
     if show_n:
         t.add_column("n", justify="right", no_wrap=True, min_width=widths[3])
     used = label_w + sum(widths[:3]) + (widths[3] if show_n else 0) + 3 * (4 if show_n else 3) + 3
-    t.add_column("Note", no_wrap=True, overflow="ellipsis", style="dim", max_width=max(10, width - used))
+    t.add_column(
+        "Note", no_wrap=True, overflow="ellipsis", style="dim", max_width=max(10, width - used)
+    )
     for *cells, last in rows:
         if not show_n:
             del cells[4]
@@ -116,11 +175,18 @@ def header_panel(report: Any, color: bool) -> Panel | Text:
     lines.append(f"   money in {report.currency}")
     if report.inputs:
         lines.append("\nInputs: ", style="dim")
-        lines.append("  ".join(
-            f"{name} {F.count(d.get('rows_used'))}"
-            + (f" ({F.count(d.get('rows_read', 0) - d.get('rows_used', 0))} set aside)"
-               if d.get("rows_read", 0) > d.get("rows_used", 0) else "")
-            for name, d in report.inputs.items()) + " rows")
+        lines.append(
+            "  ".join(
+                f"{name} {F.count(d.get('rows_used'))}"
+                + (
+                    f" ({F.count(d.get('rows_read', 0) - d.get('rows_used', 0))} set aside)"
+                    if d.get("rows_read", 0) > d.get("rows_used", 0)
+                    else ""
+                )
+                for name, d in report.inputs.items()
+            )
+            + " rows"
+        )
     title = "csm report"
     if color:
         return Panel(lines, title=title, title_align="left", box=box.ROUNDED, expand=True)
@@ -133,14 +199,23 @@ def health_section(report: Any, color: bool, *, top: int = 10) -> list[Any]:
         return [Text("Health: no scores (health scores need an accounts dataset).", style="dim")]
     cur = report.currency
     s = h.get("summary") or {}
-    bands = Table(box=table_box(color), title="Health", title_justify="left", show_edge=False, pad_edge=False,
-                  header_style="bold" if color else "")
+    bands = Table(
+        box=table_box(color),
+        title="Health",
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+        header_style="bold" if color else "",
+    )
     bands.add_column("Band")
     bands.add_column("Accounts", justify="right")
     bands.add_column("ARR", justify="right")
     for name, b in (s.get("bands") or {}).items():
-        bands.add_row(Text(F.band_label(name), style=band_style(b.get("color")) if color else ""),
-                      F.count(b.get("accounts")), F.money(b.get("arr"), cur))
+        bands.add_row(
+            Text(F.band_label(name), style=band_style(b.get("color")) if color else ""),
+            F.count(b.get("accounts")),
+            F.money(b.get("arr"), cur),
+        )
     if s.get("not_scored"):
         bands.add_row(Text("not scored", style="dim"), F.count(s.get("not_scored")), "")
     summary = Text()
@@ -156,8 +231,14 @@ def health_section(report: Any, color: bool, *, top: int = 10) -> list[Any]:
     accounts = [a for a in (h.get("accounts") or []) if a.get("score") is not None]
     lowest = _lowest_band(s)
     risky = [a for a in accounts if a.get("band") == lowest][:top] or accounts[: min(top, 5)]
-    at_risk = Table(box=table_box(color), title=f"Top at-risk accounts ({len(risky)} shown)",
-                    title_justify="left", show_edge=False, pad_edge=False, header_style="bold" if color else "")
+    at_risk = Table(
+        box=table_box(color),
+        title=f"Top at-risk accounts ({len(risky)} shown)",
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+        header_style="bold" if color else "",
+    )
     at_risk.add_column("Account", no_wrap=True, max_width=16, overflow="ellipsis")
     at_risk.add_column("Name", no_wrap=True, max_width=30, overflow="ellipsis")
     at_risk.add_column("Score", justify="right")
@@ -167,11 +248,22 @@ def health_section(report: Any, color: bool, *, top: int = 10) -> list[Any]:
     at_risk.add_column("Top negative driver", no_wrap=True, overflow="ellipsis")
     for a in risky:
         ch = a.get("change")
-        ch_style = "" if not color or not F.is_number(ch) else ("green" if ch > 0 else "red" if ch < 0 else "dim")
-        at_risk.add_row(str(a.get("account_id") or ""), Text(str(a.get("name") or "")), F.score(a.get("score")),
-                        Text(F.band_label(a.get("band")), style=band_style(a.get("band_color")) if color else ""),
-                        Text(F.signed(a.get("change")), style=ch_style), F.money(a.get("arr"), cur),
-                        Text(top_driver(a)))
+        ch_style = (
+            ""
+            if not color or not F.is_number(ch)
+            else ("green" if ch > 0 else "red" if ch < 0 else "dim")
+        )
+        at_risk.add_row(
+            str(a.get("account_id") or ""),
+            Text(str(a.get("name") or "")),
+            F.score(a.get("score")),
+            Text(
+                F.band_label(a.get("band")), style=band_style(a.get("band_color")) if color else ""
+            ),
+            Text(F.signed(a.get("change")), style=ch_style),
+            F.money(a.get("arr"), cur),
+            Text(top_driver(a)),
+        )
     return [bands, summary, Text(""), at_risk] if risky else [bands, summary]
 
 
@@ -179,7 +271,9 @@ def _lowest_band(summary: dict[str, Any]) -> str | None:
     bands = summary.get("bands") or {}
     if not bands:
         return None
-    return min(bands.items(), key=lambda kv: kv[1].get("min") if F.is_number(kv[1].get("min")) else 0)[0]
+    return min(
+        bands.items(), key=lambda kv: kv[1].get("min") if F.is_number(kv[1].get("min")) else 0
+    )[0]
 
 
 def render_report(report: Any, *, color: bool = False, width: int | None = None) -> str:
@@ -194,7 +288,10 @@ def render_report(report: Any, *, color: bool = False, width: int | None = None)
     for part in health_section(report, color):
         con.print(part)
     con.print()
-    con.print(Text(F.quality_line(report.data_quality or {}), style="dim" if color else ""), soft_wrap=True)
+    con.print(
+        Text(F.quality_line(report.data_quality or {}), style="dim" if color else ""),
+        soft_wrap=True,
+    )
     for note in report.notes:
         con.print(Text(f"Note: {note}", style="dim" if color else ""), soft_wrap=True)
     return export(con)
@@ -204,8 +301,14 @@ def groups_table(report: Any, color: bool) -> Table:
     """KPIs × group values (only KPIs available in at least one group)."""
     cur = report.currency
     values = report.groups.get("values", {})
-    t = Table(box=table_box(color), title=f"KPIs by {report.groups.get('by')}", title_justify="left",
-              show_edge=False, pad_edge=False, header_style="bold" if color else "")
+    t = Table(
+        box=table_box(color),
+        title=f"KPIs by {report.groups.get('by')}",
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+        header_style="bold" if color else "",
+    )
     t.add_column("KPI", no_wrap=True, max_width=30, overflow="ellipsis")
     for v in values:
         t.add_column(str(v), justify="right", no_wrap=True, max_width=18, overflow="ellipsis")

@@ -31,7 +31,9 @@ from cs_metrics.results import clean_tree
 def _check(fmt: str, allowed: tuple[str, ...], command: str) -> str:
     f = (fmt or "table").lower()
     if f not in allowed:
-        raise UsageError(f"csm {command}: unknown format {fmt!r}: expected one of {', '.join(allowed)}")
+        raise UsageError(
+            f"csm {command}: unknown format {fmt!r}: expected one of {', '.join(allowed)}"
+        )
     return f
 
 
@@ -40,8 +42,14 @@ def _title(text: str, color: bool) -> Text:
 
 
 def _table(color: bool, title: str | None = None) -> Table:
-    return Table(box=table_box(color), title=title, title_justify="left", show_edge=False, pad_edge=False,
-                 header_style="bold" if color else "")
+    return Table(
+        box=table_box(color),
+        title=title,
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+        header_style="bold" if color else "",
+    )
 
 
 # ------------------------------------------------------------------ csm validate
@@ -62,8 +70,13 @@ def render_data_quality(bundle: Any, fmt: str, *, color: bool = False, examples:
     t.add_column("Set aside", justify="right")
     for name, d in dq["datasets"].items():
         aside = int(d.get("rows_read", 0)) - int(d.get("rows_used", 0))
-        t.add_row(name, ", ".join(d.get("files") or []), F.count(d.get("rows_read")), F.count(d.get("rows_used")),
-                  Text(F.count(aside), style="yellow" if color and aside else ""))
+        t.add_row(
+            name,
+            ", ".join(d.get("files") or []),
+            F.count(d.get("rows_read")),
+            F.count(d.get("rows_used")),
+            Text(F.count(aside), style="yellow" if color and aside else ""),
+        )
     if not dq["datasets"]:
         con.print("No dataset was recognised.")
     else:
@@ -102,8 +115,15 @@ def render_data_quality(bundle: Any, fmt: str, *, color: bool = False, examples:
         items = by_code.get(code, [])
         lines = []
         for i in items[:examples]:
-            where = ", ".join(x for x in (i.get("file"), f"row {i['row']}" if i.get("row") is not None else None,
-                                          f"'{i['column']}'" if i.get("column") else None) if x)
+            where = ", ".join(
+                x
+                for x in (
+                    i.get("file"),
+                    f"row {i['row']}" if i.get("row") is not None else None,
+                    f"'{i['column']}'" if i.get("column") else None,
+                )
+                if x
+            )
             val = f": {i['value']!r}" if i.get("value") is not None else ""
             lines.append(f"{where}{val}" if where or val else str(i.get("message")))
         if items:
@@ -112,8 +132,13 @@ def render_data_quality(bundle: Any, fmt: str, *, color: bool = False, examples:
         style = {"error": "bold red", "warning": "yellow"}.get(str(level), "") if color else ""
         it.add_row(Text(code, style=style), F.count(n), Text("\n".join(lines)), end_section=True)
     con.print(it)
-    con.print(Text(F.quality_line(dq).replace(" — details: csm validate", "."), style="dim" if color else ""),
-              soft_wrap=True)
+    con.print(
+        Text(
+            F.quality_line(dq).replace(" — details: csm validate", "."),
+            style="dim" if color else "",
+        ),
+        soft_wrap=True,
+    )
     return export(con)
 
 
@@ -124,17 +149,45 @@ def render_catalogue(fmt: str, *, color: bool = False) -> str:
     f = _check(fmt, ("table", "json", "md"), "kpis --list")
     kpis = all_kpis()
     if f == "json":
-        return dumps({"kpis": [{"id": k.id, "label": k.label, "category": k.category, "unit": k.unit,
-                                "better": k.better, "needs": list(k.needs), "description": k.description}
-                               for k in kpis]})
+        return dumps(
+            {
+                "kpis": [
+                    {
+                        "id": k.id,
+                        "label": k.label,
+                        "category": k.category,
+                        "unit": k.unit,
+                        "better": k.better,
+                        "needs": list(k.needs),
+                        "description": k.description,
+                    }
+                    for k in kpis
+                ]
+            }
+        )
     groups: dict[str, list[Any]] = {}
     for k in kpis:
         groups.setdefault(k.category, []).append(k)
-    order = [c for c in F.CATEGORY_ORDER if c in groups] + sorted(c for c in groups if c not in F.CATEGORY_ORDER)
+    order = [c for c in F.CATEGORY_ORDER if c in groups] + sorted(
+        c for c in groups if c not in F.CATEGORY_ORDER
+    )
     if f == "md":
-        rows = [[f"`{k.id}`", md(k.label), md(F.category_label(k.category)), md(k.unit), md(k.better),
-                 md(k.description)] for c in order for k in groups[c]]
-        return "\n".join(md_table(["id", "KPI", "Category", "Unit", "Better", "Definition"], rows)) + "\n"
+        rows = [
+            [
+                f"`{k.id}`",
+                md(k.label),
+                md(F.category_label(k.category)),
+                md(k.unit),
+                md(k.better),
+                md(k.description),
+            ]
+            for c in order
+            for k in groups[c]
+        ]
+        return (
+            "\n".join(md_table(["id", "KPI", "Category", "Unit", "Better", "Definition"], rows))
+            + "\n"
+        )
     con = console(color)
     t = _table(color)
     t.add_column("id", no_wrap=True, style="cyan" if color else "")
@@ -145,8 +198,14 @@ def render_catalogue(fmt: str, *, color: bool = False) -> str:
     for ci, c in enumerate(order):
         t.add_row(Text(F.category_label(c).upper(), style="bold" if color else ""), "", "", "", "")
         for i, k in enumerate(groups[c]):
-            t.add_row(k.id, k.label, k.unit, k.better, k.description,
-                      end_section=i == len(groups[c]) - 1 and ci < len(order) - 1)
+            t.add_row(
+                k.id,
+                k.label,
+                k.unit,
+                k.better,
+                k.description,
+                end_section=i == len(groups[c]) - 1 and ci < len(order) - 1,
+            )
     con.print(t)
     return export(con)
 
@@ -161,12 +220,20 @@ def render_kpis(analysis: Any, fmt: str, *, color: bool = False) -> str:
     cur = _currency(analysis)
     table = analysis.kpis
     if f == "json":
-        out: dict[str, Any] = {"as_of": analysis.as_of.date().isoformat(), "window": analysis.window.to_dict(),
-                               "previous_window": analysis.previous_window.to_dict(), "currency": cur,
-                               "kpis": [k.to_dict() for k in table.kpis]}
+        out: dict[str, Any] = {
+            "as_of": analysis.as_of.date().isoformat(),
+            "window": analysis.window.to_dict(),
+            "previous_window": analysis.previous_window.to_dict(),
+            "currency": cur,
+            "kpis": [k.to_dict() for k in table.kpis],
+        }
         if table.by:
-            out["groups"] = {"by": table.by, "values": {str(v): {"kpis": [k.to_dict() for k in ks]}
-                                                        for v, ks in table.groups.items()}}
+            out["groups"] = {
+                "by": table.by,
+                "values": {
+                    str(v): {"kpis": [k.to_dict() for k in ks]} for v, ks in table.groups.items()
+                },
+            }
         return dumps(clean_tree(out))
     if f in ("md", "csv"):
         from cs_metrics.report import build_report
@@ -182,8 +249,13 @@ def render_kpis(analysis: Any, fmt: str, *, color: bool = False) -> str:
         return "\n".join(lines).rstrip() + "\n"
     con = console(color)
     w = analysis.window
-    con.print(_title(f"KPIs as of {analysis.as_of.date()}  (window {w.start.date()} → {w.end.date()}, "
-                     f"money in {cur})", color))
+    con.print(
+        _title(
+            f"KPIs as of {analysis.as_of.date()}  (window {w.start.date()} → {w.end.date()}, "
+            f"money in {cur})",
+            color,
+        )
+    )
     con.print(kpi_table(table.kpis, cur, color, width=con.width))
     for v, ks in table.groups.items():
         con.print()
@@ -192,7 +264,9 @@ def render_kpis(analysis: Any, fmt: str, *, color: bool = False) -> str:
 
 
 # ------------------------------------------------------------------ csm health
-def filter_accounts(health: dict[str, Any], band: str | None, top: int | None) -> list[dict[str, Any]]:
+def filter_accounts(
+    health: dict[str, Any], band: str | None, top: int | None
+) -> list[dict[str, Any]]:
     accounts = list(health.get("accounts") or [])
     if band is not None:
         names = set((health.get("summary") or {}).get("bands") or {})
@@ -205,20 +279,35 @@ def filter_accounts(health: dict[str, Any], band: str | None, top: int | None) -
     return accounts
 
 
-def _by_groups(analysis: Any, by: str, accounts: list[dict[str, Any]]) -> tuple[list[str], dict[str, dict]]:
+def _by_groups(
+    analysis: Any, by: str, accounts: list[dict[str, Any]]
+) -> tuple[list[str], dict[str, dict]]:
     """Band counts and ARR per value of an accounts column, in band order."""
     frame = analysis.bundle.frame("accounts")
     if frame is None or by not in frame.columns:
         cols = ", ".join(str(c) for c in (frame.columns if frame is not None else []))
         raise UsageError(f"--by {by!r}: no such accounts column (columns: {cols})")
-    group_of = dict(zip(frame["account_id"].astype(str), frame[by].astype("object").where(frame[by].notna(), None)))
+    group_of = dict(
+        zip(
+            frame["account_id"].astype(str),
+            frame[by].astype("object").where(frame[by].notna(), None),
+        )
+    )
     bands = list(((analysis.health or {}).get("summary") or {}).get("bands") or {})
     out: dict[str, dict[str, Any]] = {}
     for a in accounts:
         g = group_of.get(str(a.get("account_id")))
         key = "(blank)" if g is None else str(g)
-        row = out.setdefault(key, {"accounts": 0, "scores": [], "arr_at_risk": 0.0, **{b: 0 for b in bands},
-                                   "not_scored": 0})
+        row = out.setdefault(
+            key,
+            {
+                "accounts": 0,
+                "scores": [],
+                "arr_at_risk": 0.0,
+                **{b: 0 for b in bands},
+                "not_scored": 0,
+            },
+        )
         row["accounts"] += 1
         b = a.get("band")
         if b in bands:
@@ -235,8 +324,15 @@ def _by_groups(analysis: Any, by: str, accounts: list[dict[str, Any]]) -> tuple[
     return bands, dict(sorted(out.items()))
 
 
-def render_health(analysis: Any, fmt: str, *, band: str | None = None, top: int | None = None,
-                  by: str | None = None, color: bool = False) -> str:
+def render_health(
+    analysis: Any,
+    fmt: str,
+    *,
+    band: str | None = None,
+    top: int | None = None,
+    by: str | None = None,
+    color: bool = False,
+) -> str:
     f = _check(fmt, ("table", "json", "csv", "md"), "health")
     health = analysis.health or {"summary": {}, "accounts": []}
     cur = _currency(analysis)
@@ -246,25 +342,46 @@ def render_health(analysis: Any, fmt: str, *, band: str | None = None, top: int 
         if f == "json":
             return dumps(clean_tree({"by": by, "groups": groups}))
         cols = [by, "accounts", *bands, "not_scored", "score_avg", "arr_at_risk"]
-        rows = [[g, r["accounts"], *[r[b] for b in bands], r["not_scored"], r["score_avg"], r["arr_at_risk"]]
-                for g, r in groups.items()]
+        rows = [
+            [
+                g,
+                r["accounts"],
+                *[r[b] for b in bands],
+                r["not_scored"],
+                r["score_avg"],
+                r["arr_at_risk"],
+            ]
+            for g, r in groups.items()
+        ]
         if f == "csv":
             return write_csv(cols, rows)
         if f == "md":
-            body = [[md(r[0]), *[F.count(x) for x in r[1:-2]], F.score(r[-2]), F.money(r[-1], cur)] for r in rows]
-            return "\n".join(md_table([md(c) for c in cols], body, "l" + "r" * (len(cols) - 1))) + "\n"
+            body = [
+                [md(r[0]), *[F.count(x) for x in r[1:-2]], F.score(r[-2]), F.money(r[-1], cur)]
+                for r in rows
+            ]
+            return (
+                "\n".join(md_table([md(c) for c in cols], body, "l" + "r" * (len(cols) - 1))) + "\n"
+            )
         con = console(color)
         t = _table(color, f"Health bands by {by}")
         t.add_column(by, max_width=30, overflow="ellipsis")
         t.add_column("Accounts", justify="right")
-        band_colors = {n: b.get("color") for n, b in (health.get("summary") or {}).get("bands", {}).items()}
+        band_colors = {
+            n: b.get("color") for n, b in (health.get("summary") or {}).get("bands", {}).items()
+        }
         for b in bands:
-            t.add_column(Text(F.band_label(b), style=band_style(band_colors.get(b)) if color else ""), justify="right")
+            t.add_column(
+                Text(F.band_label(b), style=band_style(band_colors.get(b)) if color else ""),
+                justify="right",
+            )
         t.add_column("Not scored", justify="right")
         t.add_column("Avg score", justify="right")
         t.add_column("ARR at risk", justify="right")
         for r in rows:
-            t.add_row(Text(str(r[0])), *[F.count(x) for x in r[1:-2]], F.score(r[-2]), F.money(r[-1], cur))
+            t.add_row(
+                Text(str(r[0])), *[F.count(x) for x in r[1:-2]], F.score(r[-2]), F.money(r[-1], cur)
+            )
         con.print(t)
         return export(con)
     if f == "json":
@@ -273,13 +390,20 @@ def render_health(analysis: Any, fmt: str, *, band: str | None = None, top: int 
         rows = [[i + 1, *[a.get(c) for c in HEALTH_COLUMNS[1:]]] for i, a in enumerate(accounts)]
         return write_csv(list(HEALTH_COLUMNS), rows)
     if f == "md":
-        lines = health_markdown({"summary": health.get("summary"), "accounts": accounts}, cur, top=None)
+        lines = health_markdown(
+            {"summary": health.get("summary"), "accounts": accounts}, cur, top=None
+        )
         return "\n".join(lines).rstrip() + "\n"
     con = console(color)
     s = health.get("summary") or {}
-    con.print(_title(f"Health as of {analysis.as_of.date()}: {F.count(s.get('scored'))} of "
-                     f"{F.count(s.get('accounts'))} accounts scored, average {F.score(s.get('score_avg'))}, "
-                     f"ARR at risk {F.money(s.get('arr_at_risk'), cur)}", color))
+    con.print(
+        _title(
+            f"Health as of {analysis.as_of.date()}: {F.count(s.get('scored'))} of "
+            f"{F.count(s.get('accounts'))} accounts scored, average {F.score(s.get('score_avg'))}, "
+            f"ARR at risk {F.money(s.get('arr_at_risk'), cur)}",
+            color,
+        )
+    )
     t = _table(color)
     id_w = min(14, max([len(str(a.get("account_id"))) for a in accounts] + [7]))
     t.add_column("#", justify="right", no_wrap=True, min_width=len(str(len(accounts))))
@@ -292,10 +416,23 @@ def render_health(analysis: Any, fmt: str, *, band: str | None = None, top: int 
     t.add_column("Top negative driver", no_wrap=True, overflow="ellipsis", max_width=34)
     for i, a in enumerate(accounts, start=1):
         ch = a.get("change")
-        ch_style = "" if not color or not F.is_number(ch) else ("green" if ch > 0 else "red" if ch < 0 else "dim")
-        t.add_row(str(i), Text(str(a.get("account_id"))), Text(str(a.get("name") or "")), F.score(a.get("score")),
-                  Text(F.band_label(a.get("band")), style=band_style(a.get("band_color")) if color else ""),
-                  Text(F.signed(ch), style=ch_style), F.money(a.get("arr"), cur), Text(top_driver(a)))
+        ch_style = (
+            ""
+            if not color or not F.is_number(ch)
+            else ("green" if ch > 0 else "red" if ch < 0 else "dim")
+        )
+        t.add_row(
+            str(i),
+            Text(str(a.get("account_id"))),
+            Text(str(a.get("name") or "")),
+            F.score(a.get("score")),
+            Text(
+                F.band_label(a.get("band")), style=band_style(a.get("band_color")) if color else ""
+            ),
+            Text(F.signed(ch), style=ch_style),
+            F.money(a.get("arr"), cur),
+            Text(top_driver(a)),
+        )
     con.print(t)
     if not accounts:
         con.print("No account matches.")
@@ -313,7 +450,10 @@ def render_explain(detail: dict[str, Any], fmt: str, *, color: bool = False) -> 
     if detail.get("as_of"):
         head.append(f" as of {detail['as_of']}")
     head.append(f": score {F.score(detail.get('score'))}, band ")
-    head.append(F.band_label(detail.get("band")), style=band_style(detail.get("band_color")) if color else "")
+    head.append(
+        F.band_label(detail.get("band")),
+        style=band_style(detail.get("band_color")) if color else "",
+    )
     if F.is_number(detail.get("previous_score")):
         head.append(f" (previous {F.score(detail['previous_score'])})")
     extras = []
@@ -338,23 +478,42 @@ def render_explain(detail: dict[str, Any], fmt: str, *, color: bool = False) -> 
     t.add_column("Left out because", overflow="fold", style="dim")
     groups = detail.get("groups") or {}
     for gi, (gid, g) in enumerate(groups.items()):
-        t.add_row(Text(str(g.get("label") or gid), style="bold" if color else ""), "", F.score(g.get("score")),
-                  F.raw(g.get("weight")), _pct(g.get("effective_weight")), "", Text(str(g.get("left_out_reason") or "")))
+        t.add_row(
+            Text(str(g.get("label") or gid), style="bold" if color else ""),
+            "",
+            F.score(g.get("score")),
+            F.raw(g.get("weight")),
+            _pct(g.get("effective_weight")),
+            "",
+            Text(str(g.get("left_out_reason") or "")),
+        )
         ms = list((g.get("measures") or {}).items())
         for mi, (mid, m) in enumerate(ms):
             note = m.get("left_out_reason") or ("imputed" if m.get("imputed") else "")
-            t.add_row("  " + str(m.get("label") or mid), F.raw(m.get("raw")), F.score(m.get("score")),
-                      F.raw(m.get("weight")), _pct(m.get("effective_weight")), F.signed(m.get("contribution")),
-                      Text(str(note)), end_section=mi == len(ms) - 1 and gi < len(groups) - 1)
+            t.add_row(
+                "  " + str(m.get("label") or mid),
+                F.raw(m.get("raw")),
+                F.score(m.get("score")),
+                F.raw(m.get("weight")),
+                _pct(m.get("effective_weight")),
+                F.signed(m.get("contribution")),
+                Text(str(note)),
+                end_section=mi == len(ms) - 1 and gi < len(groups) - 1,
+            )
     con.print(t)
     drivers = detail.get("drivers") or {}
-    for key, title, field in (("down", "Pulling the score down", "impact"), ("up", "Holding it up", "contribution")):
+    for key, title, field in (
+        ("down", "Pulling the score down", "impact"),
+        ("up", "Holding it up", "contribution"),
+    ):
         items = drivers.get(key) or []
         if items:
             con.print(_title(title, color))
             for d in items:
-                con.print(f"  {d.get('label') or d.get('measure')}: raw {F.raw(d.get('raw'))}, score "
-                          f"{F.score(d.get('score'))}, {F.signed(d.get(field))} pts")
+                con.print(
+                    f"  {d.get('label') or d.get('measure')}: raw {F.raw(d.get('raw'))}, score "
+                    f"{F.score(d.get('score'))}, {F.signed(d.get(field))} pts"
+                )
     return export(con)
 
 
@@ -371,17 +530,28 @@ def render_backtest(result: dict[str, Any], fmt: str, *, color: bool = False) ->
     con = console(color)
     auc = result.get("auc")
     head = Text()
-    head.append(f"Backtest: scores as of {result.get('as_of')}, churn in the next {result.get('horizon_days')} days",
-                style="bold" if color else "")
-    head.append(f"\nROC AUC {auc:.3f}" if F.is_number(auc) else
-                f"\nROC AUC — ({result.get('auc_unavailable_reason') or 'unavailable'})")
+    head.append(
+        f"Backtest: scores as of {result.get('as_of')}, churn in the next {result.get('horizon_days')} days",
+        style="bold" if color else "",
+    )
+    head.append(
+        f"\nROC AUC {auc:.3f}"
+        if F.is_number(auc)
+        else f"\nROC AUC — ({result.get('auc_unavailable_reason') or 'unavailable'})"
+    )
     if F.is_number(auc):
-        head.append("  (0.5 = no better than chance, 1.0 = perfect ranking)", style="dim" if color else "")
-    head.append(f"\n{F.count(result.get('n'))} scored accounts, {F.count(result.get('churned'))} churned"
-                + (f" ({100 * result['churn_rate']:.1f}%)" if F.is_number(result.get("churn_rate")) else ""))
+        head.append(
+            "  (0.5 = no better than chance, 1.0 = perfect ranking)", style="dim" if color else ""
+        )
+    head.append(
+        f"\n{F.count(result.get('n'))} scored accounts, {F.count(result.get('churned'))} churned"
+        + (f" ({100 * result['churn_rate']:.1f}%)" if F.is_number(result.get("churn_rate")) else "")
+    )
     if result.get("not_scored"):
-        head.append(f"; {F.count(result['not_scored'])} not scored "
-                    f"({F.count(result.get('not_scored_churned'))} of them churned)")
+        head.append(
+            f"; {F.count(result['not_scored'])} not scored "
+            f"({F.count(result.get('not_scored_churned'))} of them churned)"
+        )
     con.print(head)
     t = _table(color)
     t.add_column("Band")
@@ -392,20 +562,39 @@ def render_backtest(result: dict[str, Any], fmt: str, *, color: bool = False) ->
     t.add_column("ARR churned", justify="right")
     for b in result.get("bands") or []:
         rate = b.get("churn_rate")
-        t.add_row(Text(F.band_label(b.get("band")), style=band_style(b.get("color")) if color else ""),
-                  F.count(b.get("accounts")), F.count(b.get("churned")),
-                  f"{100 * rate:.1f}%" if F.is_number(rate) else F.DASH,
-                  F.money(b.get("arr"), cur), F.money(b.get("arr_churned"), cur))
+        t.add_row(
+            Text(F.band_label(b.get("band")), style=band_style(b.get("color")) if color else ""),
+            F.count(b.get("accounts")),
+            F.count(b.get("churned")),
+            f"{100 * rate:.1f}%" if F.is_number(rate) else F.DASH,
+            F.money(b.get("arr"), cur),
+            F.money(b.get("arr_churned"), cur),
+        )
     con.print(t)
-    con.print(f"ARR at risk {F.money(result.get('arr_at_risk'), cur)}, of which churned "
-              f"{F.money(result.get('arr_at_risk_churned'), cur)}")
+    con.print(
+        f"ARR at risk {F.money(result.get('arr_at_risk'), cur)}, of which churned "
+        f"{F.money(result.get('arr_at_risk_churned'), cur)}"
+    )
     return export(con)
 
 
 # ------------------------------------------------------------------ csm trend
-KEY_TREND_KPIS = ("mrr", "new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr", "net_new_mrr", "nrr",
-                  "logo_churn_rate", "nps", "csat", "tickets", "first_response_hours_median", "active_users",
-                  "license_utilization")
+KEY_TREND_KPIS = (
+    "mrr",
+    "new_mrr",
+    "expansion_mrr",
+    "contraction_mrr",
+    "churned_mrr",
+    "net_new_mrr",
+    "nrr",
+    "logo_churn_rate",
+    "nps",
+    "csat",
+    "tickets",
+    "first_response_hours_median",
+    "active_users",
+    "license_utilization",
+)
 
 
 def _period_label(w: Any) -> str:
@@ -418,19 +607,60 @@ def _period_label(w: Any) -> str:
     return w.end.strftime("%Y-%m-%d")
 
 
-def render_trend(series: list[tuple[Any, list[Any]]], fmt: str, *, currency: str, color: bool = False,
-                 all_kpis: bool = False) -> str:
+def render_trend(
+    series: list[tuple[Any, list[Any]]],
+    fmt: str,
+    *,
+    currency: str,
+    color: bool = False,
+    all_kpis: bool = False,
+) -> str:
     """KPI × period. The table shows the key KPIs that have a value in some period
     (all of them when the caller asked for specific ids); JSON and CSV carry every KPI."""
     f = _check(fmt, ("table", "json", "csv"), "trend")
     if f == "json":
-        return dumps(clean_tree({"currency": currency, "periods": [
-            {"window": w.to_dict(), "kpis": [k.to_dict() for k in ks]} for w, ks in series]}))
+        return dumps(
+            clean_tree(
+                {
+                    "currency": currency,
+                    "periods": [
+                        {"window": w.to_dict(), "kpis": [k.to_dict() for k in ks]}
+                        for w, ks in series
+                    ],
+                }
+            )
+        )
     if f == "csv":
-        cols = ["period_start", "period_end", "id", "label", "category", "unit", "value", "previous", "change",
-                "n", "unavailable_reason"]
-        rows = [[w.start.date().isoformat(), w.end.date().isoformat(), k.id, k.label, k.category, k.unit, k.value,
-                 k.previous, k.change, k.n, k.unavailable_reason] for w, ks in series for k in ks]
+        cols = [
+            "period_start",
+            "period_end",
+            "id",
+            "label",
+            "category",
+            "unit",
+            "value",
+            "previous",
+            "change",
+            "n",
+            "unavailable_reason",
+        ]
+        rows = [
+            [
+                w.start.date().isoformat(),
+                w.end.date().isoformat(),
+                k.id,
+                k.label,
+                k.category,
+                k.unit,
+                k.value,
+                k.previous,
+                k.change,
+                k.n,
+                k.unavailable_reason,
+            ]
+            for w, ks in series
+            for k in ks
+        ]
         return write_csv(cols, rows)
     order: list[str] = []
     meta: dict[str, Any] = {}
@@ -441,13 +671,21 @@ def render_trend(series: list[tuple[Any, list[Any]]], fmt: str, *, currency: str
                 order.append(k.id)
                 meta[k.id] = k
             values[(k.id, i)] = k.value
-    available = [kid for kid in order if any(F.is_number(values.get((kid, i))) for i in range(len(series)))]
+    available = [
+        kid for kid in order if any(F.is_number(values.get((kid, i))) for i in range(len(series)))
+    ]
     few = len(order) <= len(KEY_TREND_KPIS)
     shown = available if (all_kpis or few) else [k for k in KEY_TREND_KPIS if k in available]
     con = console(color)
     con.print(_title(f"Trend over {len(series)} periods (money in {currency})", color))
     # no column rules: twelve periods must fit in 120 columns
-    t = Table(box=None, show_edge=False, pad_edge=False, padding=(0, 1), header_style="bold" if color else "")
+    t = Table(
+        box=None,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1),
+        header_style="bold" if color else "",
+    )
     t.add_column("KPI", no_wrap=True, max_width=22, overflow="ellipsis")
     for w, _ in series:
         t.add_column(_period_label(w), justify="right", no_wrap=True)
@@ -458,8 +696,12 @@ def render_trend(series: list[tuple[Any, list[Any]]], fmt: str, *, currency: str
     con.print(t)
     hidden = len(available) - len(shown)
     if hidden > 0:
-        con.print(Text(f"{hidden} more KPIs: pick them with --kpi ID, or use --format json/csv for all.",
-                       style="dim" if color else ""))
+        con.print(
+            Text(
+                f"{hidden} more KPIs: pick them with --kpi ID, or use --format json/csv for all.",
+                style="dim" if color else "",
+            )
+        )
     return export(con)
 
 
