@@ -128,7 +128,7 @@ def analyse(
     from cs_metrics import health
 
     model = health.build_model(config)
-    overrides = health.load_overrides(overrides_path) if overrides_path else None
+    overrides = _overrides(model, overrides_path)
     arr = account_arr(bundle, config, W, shared)
     cur = _score(bundle, config, model, W, shared, overrides)
     prev = _score(bundle, config, model, P, shared, overrides)
@@ -146,6 +146,14 @@ def analyse(
     if history_dir is not None:
         health.append_history(Path(history_dir), R, result.config_hash, cur)
     return result
+
+
+def _overrides(model, path: Path | None):
+    """--overrides FILE, else `health.overrides.file` of the config (relative to the working dir)."""
+    from cs_metrics import health
+
+    path = path or (Path(model.override_file) if model.override_file else None)
+    return health.load_overrides(Path(path)) if path else None
 
 
 def run_backtest(
@@ -169,7 +177,7 @@ def run_backtest(
     R = to_day(as_of)
     W = window_for(R, parse_period(period))
     model = health.build_model(config)
-    overrides = health.load_overrides(overrides_path) if overrides_path else None
+    overrides = _overrides(model, overrides_path)
     shared: dict[str, Any] = {}
     scores = _score(bundle, config, model, W, shared, overrides)
     churned = churned_between(bundle, config, R, R + pd.Timedelta(days=days), shared)

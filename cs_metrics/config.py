@@ -634,7 +634,18 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
     if errors or cfg is None:
         n = len(errors)
         raise ConfigError(f"{path or 'default config'}: {n} config error{'s' if n != 1 else ''}", issues)
+    _resolve_relative_paths(cfg, path)
     return cfg
+
+
+def _resolve_relative_paths(cfg: dict[str, Any], path: str | Path | None) -> None:
+    """File paths inside a config are relative to the config file, not to the working dir."""
+    if path is None:
+        return
+    ov = (cfg.get("health") or {}).get("overrides") or {}
+    f = ov.get("file")
+    if isinstance(f, str) and f and not Path(f).is_absolute():
+        ov["file"] = str(Path(path).parent / f)
 
 
 def config_hash(config: dict[str, Any]) -> str:

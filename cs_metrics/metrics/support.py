@@ -299,8 +299,9 @@ def active_accounts(ctx: Context) -> tuple[int | None, str]:
         except ImportError:
             company_mrr = None
         if company_mrr is not None:
-            _, paying, _ = company_mrr(ctx)
-            return int(paying), "paying accounts on R"
+            _, paying, source = company_mrr(ctx)
+            if source != "none":  # invoice-only billing has no MRR: fall back to accounts
+                return int(paying), "paying accounts on R"
     acc = ctx.frames.get("accounts")
     if acc is None or "account_id" not in acc.columns:
         return None, "needs accounts or billing to count active accounts"

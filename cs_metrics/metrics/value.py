@@ -231,7 +231,10 @@ def kpi_cac_payback_months(ctx: Context) -> Result:
 )
 def kpi_cost_per_ticket(ctx: Context) -> Result:
     cost = _finance(ctx, "support_cost_per_month")
-    tickets = ctx.frames["tickets"]
+    # The support cost is company-wide and not allocated to groups, so a --by
+    # group reports the company's cost per ticket rather than dividing the
+    # whole cost by the group's tickets.
+    tickets = ctx.bundle.frame("tickets") if ctx.group_accounts is not None else ctx.frames["tickets"]
     n = int(ctx.window.contains(pd.to_datetime(tickets["created_at"])).sum())
     if cost is None:
         return Result.unavailable(
