@@ -141,7 +141,8 @@ def analyse(
     result.model = model
     result.scores, result.previous_scores, result.arr = cur, prev, arr
     result.health = health.health_result(cur, prev, arr, names, model)
-    table.kpis.extend(health.health_kpis(cur, prev, arr, model))
+    arr_prev = account_arr(bundle, config, P, shared)
+    table.kpis.extend(health.health_kpis(cur, prev, arr, model, arr_previous=arr_prev))
     result.issues.extend(getattr(cur, "issues", []) or [])
     if history_dir is not None:
         health.append_history(Path(history_dir), R, result.config_hash, cur)

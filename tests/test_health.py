@@ -562,3 +562,14 @@ def _timed(fn, time):
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
+
+
+def test_health_kpis_previous_arr_at_risk_uses_previous_arr():
+    m = model({"g": {"measures": {"a": lin("nps")}}})
+    # lin("nps") scores the raw value as is (0 → 0, 100 → 100): only A3 (10) is below 40 in both windows
+    cur = run(m, frame(nps=[80, 50, 10, np.nan]))
+    prev = run(m, frame(nps=[80, 80, 10, 80]))
+    arr_now = pd.Series({"A1": 100.0, "A2": 200.0, "A3": 300.0, "A4": 400.0})
+    arr_then = pd.Series({"A1": 100.0, "A2": 200.0, "A3": 250.0, "A4": 400.0})
+    k = {x.id: x for x in health.health_kpis(cur, prev, arr_now, m, arr_previous=arr_then)}
+    assert (k["arr_at_risk"].value, k["arr_at_risk"].previous) == (300, 250)

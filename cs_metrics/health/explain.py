@@ -271,11 +271,17 @@ def _summary(cur: HealthScores, prev: HealthScores | None, arr: pd.Series, model
     }
 
 
-def health_kpis(current: HealthScores, previous: HealthScores | None, arr: pd.Series, model: HealthModel) -> list[KPIValue]:
-    """health_score_avg, accounts per band, arr_at_risk (Σ ARR in the lowest band) with previous values."""
-    arr = pd.to_numeric(arr, errors="coerce") if arr is not None else pd.Series(dtype=float)
+def health_kpis(current: HealthScores, previous: HealthScores | None, arr: pd.Series, model: HealthModel,
+                arr_previous: pd.Series | None = None) -> list[KPIValue]:
+    """health_score_avg, accounts per band, arr_at_risk (Σ ARR in the lowest band) with previous values.
 
-    def values(s: HealthScores | None) -> dict[str, Any]:
+    `arr_previous` is each account's ARR at the end of P (R14: the previous value
+    of arr_at_risk uses P's ARR); without it the current ARR is used.
+    """
+    arr_now = pd.to_numeric(arr, errors="coerce") if arr is not None else pd.Series(dtype=float)
+    arr_then = pd.to_numeric(arr_previous, errors="coerce") if arr_previous is not None else arr_now
+
+    def values(s: HealthScores | None, arr: pd.Series) -> dict[str, Any]:
         if s is None:
             return {}
         t = s.table
@@ -288,7 +294,7 @@ def health_kpis(current: HealthScores, previous: HealthScores | None, arr: pd.Se
         out["arr_known"] = bool(np.isfinite(a).any())
         return out
 
-    cur, prv = values(current), values(previous)
+    cur, prv = values(current, arr_now), values(previous, arr_then)
     no_acc = "no account could be scored" if not cur.get("n") else None
     kpis = [KPIValue("health_score_avg", "Health score (average)", "health", "score", "higher", cur.get("avg"),
                      prv.get("avg"), n=cur.get("n"), unavailable_reason=no_acc,
