@@ -363,3 +363,22 @@ def test_unknown_format_is_a_usage_error(report):
 
     with pytest.raises(UsageError):
         render(report, "pdf")
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "md", "html", "xlsx"])
+def test_empty_report_renders_in_every_format(fmt):
+    from cs_metrics.report import Report
+
+    r = Report(
+        as_of="2026-10-31",
+        window={"start": "2026-10-01", "end": "2026-10-31", "period": "month"},
+        previous_window={"start": "2026-09-01", "end": "2026-09-30", "period": "month"},
+        currency="USD",
+        kpis=[],
+    )
+    out = render(r, fmt)
+    assert out
+    if fmt == "json":
+        assert json.loads(out)["kpis"] == [] and json.loads(out)["health"] is None
+    if fmt == "table":
+        assert "no scores" in out and "no issues found" in out

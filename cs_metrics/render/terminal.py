@@ -147,7 +147,7 @@ def kpi_table(
         header_style="bold" if color else "",
         show_edge=False,
     )
-    label_w = min(32, max(len(str(r[0])) for r in rows))
+    label_w = min(32, max([len(str(r[0])) for r in rows] + [3]))
     t.add_column("KPI", no_wrap=True, min_width=label_w, max_width=32, overflow="ellipsis")
     t.add_column("Value", justify="right", no_wrap=True, min_width=widths[0])
     t.add_column("Previous", justify="right", no_wrap=True, min_width=widths[1])
