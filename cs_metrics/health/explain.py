@@ -296,9 +296,23 @@ def health_kpis(current: HealthScores, previous: HealthScores | None, arr: pd.Se
 
     cur, prv = values(current, arr_now), values(previous, arr_then)
     no_acc = "no account could be scored" if not cur.get("n") else None
-    kpis = [KPIValue("health_score_avg", "Health score (average)", "health", "score", "higher", cur.get("avg"),
-                     prv.get("avg"), n=cur.get("n"), unavailable_reason=no_acc,
-                     description="Mean health score (0–100) over scored accounts")]
+    from cs_metrics.metrics.registry import KPIS, load_domains
+
+    load_domains()
+
+    def kv(kid: str, value: Any, previous: Any, n: Any, reason: str | None, *, label: str,
+           unit: str, better: str, description: str) -> KPIValue:
+        # the registry declares the health KPIs once (label, unit, direction, definition);
+        # custom band names get a generated declaration
+        d = KPIS.get(kid)
+        if d is not None:
+            label, unit, better, description = d.label, d.unit, d.better, d.description
+        return KPIValue(kid, label, "health", unit, better, value, previous, n=n,
+                        unavailable_reason=reason, description=description)
+
+    kpis = [kv("health_score_avg", cur.get("avg"), prv.get("avg"), cur.get("n"), no_acc,
+               label="Health score (average)", unit="score", better="higher",
+               description="Mean health score (0–100) over scored accounts")]
     names: list[str] = []
     for v in model.variants:
         for b in v.bands:
@@ -308,18 +322,18 @@ def health_kpis(current: HealthScores, previous: HealthScores | None, arr: pd.Se
     for name in list(DEFAULT_BAND_KPIS) + [n for n in names if n not in DEFAULT_BAND_KPIS]:
         kid = DEFAULT_BAND_KPIS.get(name, f"accounts_{name}")
         known = name in names
-        kpis.append(KPIValue(kid, f"Accounts {name.replace('_', ' ')}", "health", "count", better.get(name, "none"),
-                             cur.get(name, 0) if known else None,
-                             prv.get(name, 0) if previous is not None and known else None,
-                             n=len(current.table),
-                             unavailable_reason=None if known else f"the health config has no band named {name!r}",
-                             description=f"Accounts in the {name} band"))
-    kpis.append(KPIValue("arr_at_risk", "ARR at risk", "health", "currency", "lower",
-                         cur.get("arr_at_risk") if cur.get("arr_known") else None,
-                         (prv.get("arr_at_risk") if prv.get("arr_known") else None) if previous is not None else None,
-                         n=int(_lowest(current.table).sum()),
-                         unavailable_reason=None if cur.get("arr_known") else "no ARR known for any account",
-                         description="Σ ARR of accounts in the lowest health band"))
+        kpis.append(kv(kid, cur.get(name, 0) if known else None,
+                       prv.get(name, 0) if previous is not None and known else None,
+                       len(current.table),
+                       None if known else f"the health config has no band named {name!r}",
+                       label=f"Accounts {name.replace('_', ' ')}", unit="count",
+                       better=better.get(name, "none"), description=f"Accounts in the {name} band"))
+    kpis.append(kv("arr_at_risk", cur.get("arr_at_risk") if cur.get("arr_known") else None,
+                   (prv.get("arr_at_risk") if prv.get("arr_known") else None) if previous is not None else None,
+                   int(_lowest(current.table).sum()),
+                   None if cur.get("arr_known") else "no ARR known for any account",
+                   label="ARR at risk", unit="currency", better="lower",
+                   description="Σ ARR of accounts in the lowest health band"))
     return kpis
 
 

@@ -94,6 +94,9 @@ class KPI:
     needs: tuple[str, ...]
     compute: Callable[[Context], Result]
     order: int = 0
+    # Declared here for the catalogue, computed elsewhere (the health model):
+    # the engine skips it.
+    external: bool = False
 
     def missing_inputs(self, ctx: Context) -> str | None:
         """None when every need is met, else a human reason."""
@@ -124,6 +127,7 @@ def kpi(
     better: str,
     description: str,
     needs: tuple[str, ...] = (),
+    external: bool = False,
 ) -> Callable[[Callable[[Context], Result]], Callable[[Context], Result]]:
     """Register a KPI. Registration order is the display order within a category."""
     assert category in CATEGORIES, category
@@ -133,7 +137,8 @@ def kpi(
     def deco(fn: Callable[[Context], Result]) -> Callable[[Context], Result]:
         if id in KPIS:
             raise ValueError(f"KPI {id!r} registered twice")
-        KPIS[id] = KPI(id, label, category, unit, better, description, tuple(needs), fn, len(KPIS))
+        KPIS[id] = KPI(id, label, category, unit, better, description, tuple(needs), fn, len(KPIS),
+                       external)
         return fn
 
     return deco
@@ -145,10 +150,22 @@ def kpi_family(fn: Callable[["Bundle", dict[str, Any]], list[KPI]]) -> Callable:
     return fn
 
 
-def all_kpis(bundle: "Bundle | None" = None, config: dict[str, Any] | None = None) -> list[KPI]:
-    """Static KPIs in declaration order, then data-dependent ones for this bundle."""
+def all_kpis(
+    bundle: "Bundle | None" = None,
+    config: dict[str, Any] | None = None,
+    *,
+    external: bool = False,
+) -> list[KPI]:
+    """Static KPIs in declaration order, then data-dependent ones for this bundle.
+
+    `external=True` also lists KPIs computed outside the engine (health), for
+    the catalogue.
+    """
     load_domains()
-    out = sorted(KPIS.values(), key=lambda k: (CATEGORIES.index(k.category), k.order))
+    out = sorted(
+        (k for k in KPIS.values() if external or not k.external),
+        key=lambda k: (CATEGORIES.index(k.category), k.order),
+    )
     if bundle is not None:
         for fam in _FAMILIES:
             out.extend(fam(bundle, config or {}))
@@ -200,7 +217,7 @@ def load_domains() -> None:
     _LOADED = True
     import importlib
 
-    for mod in ("revenue", "value", "surveys", "support", "adoption", "accounts"):
+    for mod in ("revenue", "value", "surveys", "support", "adoption", "accounts", "health_kpis"):
         try:
             importlib.import_module(f"cs_metrics.metrics.{mod}")
         except ModuleNotFoundError as e:  # a domain not written yet
