@@ -283,7 +283,10 @@ def render_report(report: Any, *, color: bool = False, width: int | None = None)
     con.print(kpi_table(report.kpis, report.currency, color, width=con.width))
     if report.groups:
         con.print()
-        con.print(groups_table(report, color))
+        for i, t in enumerate(groups_table(report, color, con.width)):
+            if i:
+                con.print()
+            con.print(t)
     con.print()
     for part in health_section(report, color):
         con.print(part)
@@ -297,35 +300,64 @@ def render_report(report: Any, *, color: bool = False, width: int | None = None)
     return export(con)
 
 
-def groups_table(report: Any, color: bool) -> Table:
-    """KPIs × group values (only KPIs available in at least one group)."""
+def groups_table(report: Any, color: bool, width: int = DEFAULT_WIDTH) -> list[Table]:
+    """KPIs × group values (only KPIs available in some group), split into as many
+    tables as it takes to show every number in full within `width` columns."""
     cur = report.currency
-    values = report.groups.get("values", {})
-    t = Table(
-        box=table_box(color),
-        title=f"KPIs by {report.groups.get('by')}",
-        title_justify="left",
-        show_edge=False,
-        pad_edge=False,
-        header_style="bold" if color else "",
-    )
-    t.add_column("KPI", no_wrap=True, max_width=30, overflow="ellipsis")
-    for v in values:
-        t.add_column(str(v), justify="right", no_wrap=True, max_width=18, overflow="ellipsis")
+    values = list(report.groups.get("values", {}).items())
     order: list[str] = []
     meta: dict[str, Any] = {}
-    for g in values.values():
+    for _, g in values:
         for k in g.get("kpis", []):
             if k.id not in meta:
                 order.append(k.id)
                 meta[k.id] = k
+    cells: dict[str, list[str]] = {}
     for kid in order:
-        cells = []
-        any_value = False
-        for g in values.values():
+        row, any_value = [], False
+        for _, g in values:
             k = next((x for x in g.get("kpis", []) if x.id == kid), None)
-            cells.append(F.value(k.value, k.unit, cur) if k is not None else F.DASH)
+            row.append(F.value(k.value, k.unit, cur) if k is not None else F.DASH)
             any_value |= k is not None and k.value is not None
         if any_value:
-            t.add_row(meta[kid].label, *cells)
-    return t
+            cells[kid] = row
+    label_w = min(30, max([len(meta[k].label) for k in cells] + [3]))
+    col_w = [
+        max([len(str(v))] + [len(r[j]) for r in cells.values()]) for j, (v, _) in enumerate(values)
+    ]
+    chunks: list[list[int]] = [[]]
+    used = label_w
+    for j, w in enumerate(col_w):
+        w = min(w, 24)
+        if chunks[-1] and used + 3 + w > width:
+            chunks.append([])
+            used = label_w
+        chunks[-1].append(j)
+        used += 3 + w
+    tables = []
+    for ci, chunk in enumerate(chunks):
+        title = f"KPIs by {report.groups.get('by')}" + (
+            f" ({ci + 1}/{len(chunks)})" if len(chunks) > 1 else ""
+        )
+        t = Table(
+            box=table_box(color),
+            title=title,
+            title_justify="left",
+            show_edge=False,
+            pad_edge=False,
+            header_style="bold" if color else "",
+        )
+        t.add_column("KPI", no_wrap=True, min_width=label_w, max_width=30, overflow="ellipsis")
+        for j in chunk:
+            t.add_column(
+                str(values[j][0]),
+                justify="right",
+                no_wrap=True,
+                min_width=min(col_w[j], 24),
+                max_width=24,
+                overflow="ellipsis",
+            )
+        for kid, row in cells.items():
+            t.add_row(meta[kid].label, *[row[j] for j in chunk])
+        tables.append(t)
+    return tables
