@@ -619,3 +619,112 @@ def test_parsers_never_raise_and_blanks_are_not_bad(cells: list[str | None]) -> 
         assert p.bad.dtype == bool and len(p.bad) == len(s)
         assert not p.bad[blank].any()
     extract_currency(s)
+
+
+# --------------------------------------------------------------------------- fast paths
+# Long columns with few distinct values are parsed once per distinct value, and
+# columns with nothing to strip skip the strip. These must give exactly what the
+# per-row path gives, decisions and notes included.
+
+from cs_metrics.loading import values as _values_mod  # noqa: E402
+
+_NUMBER_POOL = [
+    "1,234", "1.234", "12.50", "1.234,50", "(420.81)", "$5", "€3,5", "15%", "1e3", "abc",
+    "  7 ", "", None, "−5", "1 234", "2,5", "USD 10", "0", "-3", "1,234.5",
+]
+_DURATION_POOL = [
+    "01:30", "1h 30m", "90", "1,5", "2 days 03:04:05", "x", "", None, "12.5", "1,234",
+    "3 days", "0:61", "-4", "$5",
+]
+
+
+def _both_paths(fn, s: pd.Series):
+    """(per-row result, distinct-value result) of fn(s), checking the fast path ran."""
+    calls = []
+    orig = _values_mod._distinct
+
+    def spy(arr):
+        out = orig(arr)
+        calls.append(out is not None)
+        return out
+
+    saved = _values_mod._DISTINCT_MIN_ROWS
+    try:
+        _values_mod._distinct = spy
+        _values_mod._DISTINCT_MIN_ROWS = 10**9
+        slow = fn(s)
+        _values_mod._DISTINCT_MIN_ROWS = 0
+        fast = fn(s)
+    finally:
+        _values_mod._distinct = orig
+        _values_mod._DISTINCT_MIN_ROWS = saved
+    nonblank = s.dropna().astype(str).str.strip().ne("").any()
+    assert not nonblank or calls[-1] is True  # the distinct path really ran
+    return slow, fast
+
+
+def _same(a: Parsed, b: Parsed) -> None:
+    pd.testing.assert_series_equal(a.values, b.values)
+    pd.testing.assert_series_equal(a.bad, b.bad)
+    assert a.note == b.note
+    assert a.info == b.info
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(_NUMBER_POOL), min_size=1, max_size=25),
+    st.sampled_from([None, True, False]),
+)
+def test_parse_number_distinct_path_matches_per_row(cells, comma) -> None:
+    # each cell repeated 8 times: few distinct values, so the distinct path is taken
+    s = pd.Series(cells * 8, dtype="str")
+    slow, fast = _both_paths(lambda x: parse_number(x, decimal_comma=comma), s)
+    _same(slow, fast)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_DURATION_POOL), min_size=1, max_size=25))
+def test_parse_duration_distinct_path_matches_per_row(cells) -> None:
+    s = pd.Series(cells * 8, dtype="str")
+    slow, fast = _both_paths(lambda x: parse_duration(x, "minutes"), s)
+    _same(slow, fast)
+
+
+def test_distinct_path_counts_rows_for_the_separator_decision() -> None:
+    # 12 rows '1,5' (only a decimal comma reads it: ',5' cannot group thousands) and
+    # 8 rows '2.25' (only a decimal point): 12 > 8, so commas win and the note counts
+    # rows, not distinct values (which would be 1 and 1).
+    s = pd.Series(["1,5"] * 12 + ["2.25"] * 8, dtype="str")
+    slow, fast = _both_paths(parse_number, s)
+    _same(slow, fast)
+    assert fast.info["decimal_comma"] is True
+    assert "12 value(s) use a decimal comma and 8 a decimal point" in fast.note
+    assert fast.values.tolist()[:3] == [1.5, 1.5, 1.5]
+
+
+def test_category_blank_and_whitespace_forms() -> None:
+    s = pd.Series(["  High  Priority ", None, "", "   ", "HIGH priority", "low"], dtype="str")
+    p = parse_category(s)
+    assert p.values.isna().tolist() == [False, True, True, True, False, False]
+    assert p.values.dropna().tolist() == ["high priority", "high priority", "low"]
+    assert p.values.dtype == "str"
+
+
+@pytest.mark.parametrize(
+    "cells,expect",
+    [
+        (["a", "b"], False),
+        (["a ", "b"], True),
+        ([" a", "b"], True),
+        (["a\t", None], True),
+        (["a\u00a0"], True),  # a Unicode space: non-ASCII bytes always strip
+        (["é"], True),  # non-ASCII at an edge: strip to be safe
+        ([None, ""], False),
+        ([], False),
+    ],
+)
+def test_may_need_strip(cells, expect) -> None:
+    s = pd.Series(cells, dtype="str")
+    assert _values_mod._may_need_strip(_values_mod._arrow(s)) is expect
+    # whatever the shortcut says, _text equals a real strip
+    pd.testing.assert_series_equal(_values_mod._text(s), s.str.strip())

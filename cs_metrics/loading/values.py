@@ -64,12 +64,65 @@ class Parsed:
 
 
 def _text(s: Any) -> pd.Series:
-    """The input as a stripped pyarrow-backed `str` Series (missing stays missing)."""
+    """The input as a stripped pyarrow-backed `str` Series (missing stays missing).
+
+    Most exported columns have nothing to strip; a byte-level look at each
+    value's first and last byte proves that and saves a copy of the column.
+    """
     if not isinstance(s, pd.Series):
         s = pd.Series(s)
     if s.dtype != _STR:
         s = s.astype(_STR)
+    if not _may_need_strip(_arrow(s)):
+        return s
     return s.str.strip()
+
+
+# Bytes that may start or end a value `str.strip` would shorten: ASCII control
+# and space bytes, and every non-ASCII byte (Unicode spaces), to be safe.
+_EDGE_BYTES = np.zeros(256, dtype=bool)
+_EDGE_BYTES[:0x21] = True
+_EDGE_BYTES[0x7F:] = True
+
+
+def _may_need_strip(arr: pa.ChunkedArray) -> bool:
+    """False only when no value starts or ends with a byte in _EDGE_BYTES."""
+    for c in arr.chunks:
+        if not len(c):
+            continue
+        if not (pa.types.is_string(c.type) or pa.types.is_large_string(c.type)):
+            return True
+        bufs = c.buffers()
+        if bufs[2] is None:
+            continue  # no bytes at all: only empty strings and nulls
+        otype = np.int64 if pa.types.is_large_string(c.type) else np.int32
+        offs = np.frombuffer(bufs[1], dtype=otype)[c.offset : c.offset + len(c) + 1]
+        data = np.frombuffer(bufs[2], dtype=np.uint8)
+        ne = offs[1:] > offs[:-1]
+        if _EDGE_BYTES[data[offs[:-1][ne]]].any() or _EDGE_BYTES[data[offs[1:][ne] - 1]].any():
+            return True
+    return False
+
+
+# Columns this long with few distinct values are parsed once per distinct value.
+_DISTINCT_MIN_ROWS = 5000
+
+
+def _distinct(arr: Any) -> tuple[Any, np.ndarray, np.ndarray] | None:
+    """(distinct values, row → distinct index, rows per distinct value) of non-null
+    `arr` when it repeats a lot (counts, minutes, statuses), else None."""
+    n = len(arr)
+    if n < _DISTINCT_MIN_ROWS:
+        return None
+    sample = _take(arr, _sample_rows(np.arange(n)))
+    if len(pc.unique(sample)) > len(sample) // 2:
+        return None
+    a = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    enc = pc.dictionary_encode(a)
+    if len(enc.dictionary) > n // 4 or enc.null_count:
+        return None
+    idx = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return enc.dictionary, idx, np.bincount(idx, minlength=len(enc.dictionary))
 
 
 def _arrow(t: pd.Series) -> pa.ChunkedArray:
@@ -967,12 +1020,31 @@ class _Numbers:
     note: str | None = None
 
 
-def _numbers(arr: Any, decimal_comma: bool | None) -> _Numbers:
+def _weighted(mask: np.ndarray, weights: np.ndarray | None) -> int:
+    """How many rows `mask` stands for (each value counts `weights` rows, default 1)."""
+    return int(mask.sum()) if weights is None else int(weights[mask].sum())
+
+
+def _numbers_rows(arr: Any, decimal_comma: bool | None) -> _Numbers:
+    """`_numbers` per row; a column that repeats a few values is read once per distinct
+    value, counting each as often as it occurs, so the separator decision and its
+    note are those of the whole column."""
+    d = _distinct(arr)
+    if d is None:
+        return _numbers(arr, decimal_comma)
+    uniq, idx, w = d
+    r = _numbers(uniq, decimal_comma, w)
+    r.values, r.ok, r.pct, r.codes = r.values[idx], r.ok[idx], r.pct[idx], r.codes[idx]
+    return r
+
+
+def _numbers(arr: Any, decimal_comma: bool | None, weights: np.ndarray | None = None) -> _Numbers:
     """Core of parse_number over non-blank stripped cells (see parse_number).
 
     Plain numbers ('15.00', '-3') are cast directly; the rest, and plain values whose
     dot may be a thousands separator ('1.234'), take the general path. Plain values
     with a dot that cannot group thousands ('12.50') count as decimal-point evidence.
+    `weights`: rows each value stands for (see `_numbers_rows`).
     """
     n = len(arr)
     arr = _ascii_number_chars(arr)
@@ -985,9 +1057,11 @@ def _numbers(arr: Any, decimal_comma: bool | None) -> _Numbers:
         values[rows] = _to_float(_take(arr, rows))
     if rows.size == n:
         return _Numbers(values, np.ones(n, bool), np.zeros(n, bool), [], np.full(n, -1))
-    dotted = int((sure & _np_bool(pc.match_substring(arr, "."))).sum())
+    dotted = _weighted(sure & _np_bool(pc.match_substring(arr, ".")), weights)
     rest = np.flatnonzero(~sure)
-    g = _general_numbers(_take(arr, rest), decimal_comma, dotted)
+    g = _general_numbers(
+        _take(arr, rest), decimal_comma, dotted, None if weights is None else weights[rest]
+    )
     values[rest] = g.values
     ok, pct, codes = sure.copy(), np.zeros(n, bool), np.full(n, -1)
     ok[rest], pct[rest], codes[rest] = g.ok, g.pct, g.codes
@@ -995,7 +1069,9 @@ def _numbers(arr: Any, decimal_comma: bool | None) -> _Numbers:
     return g
 
 
-def _general_numbers(arr: Any, decimal_comma: bool | None, dotted: int) -> _Numbers:
+def _general_numbers(
+    arr: Any, decimal_comma: bool | None, dotted: int, weights: np.ndarray | None = None
+) -> _Numbers:
     """Numbers with currencies, separators, signs and percent (see _numbers); `dotted`
     plain values elsewhere in the column already showed a decimal point."""
     n = len(arr)
@@ -1026,7 +1102,7 @@ def _general_numbers(arr: Any, decimal_comma: bool | None, dotted: int) -> _Numb
     both = us & eu
     differ = both & (us_val != eu_val)
     res = _Numbers(values, np.zeros(n, bool), pct, [sh.currency for sh in shapes], codes)
-    n_us, n_eu = int(only_us.sum()) + dotted, int(only_eu.sum())
+    n_us, n_eu = _weighted(only_us, weights) + dotted, _weighted(only_eu, weights)
     if n_eu and not n_us:
         comma = True
     elif n_us and not n_eu:
@@ -1087,7 +1163,7 @@ def parse_number(s: pd.Series, *, decimal_comma: bool | None = None) -> Parsed:
     info: dict[str, Any] = {"currencies": [], "decimal_comma": decimal_comma, "ambiguous": False}
     note = None
     if nb.size:
-        r = _numbers(_take(_arrow(t), nb), decimal_comma)
+        r = _numbers_rows(_take(_arrow(t), nb), decimal_comma)
         out[nb], ok[nb] = r.values, r.ok
         seen = np.unique(r.codes[r.ok & (r.codes >= 0)])
         curs = {r.currency[i] for i in seen} - {None}
@@ -1254,6 +1330,43 @@ def _float_field(struct: Any, name: str) -> np.ndarray:
     return _to_float(a)
 
 
+def _duration_seconds(
+    arr: Any, unit: str, weights: np.ndarray | None, kinds: list[str]
+) -> np.ndarray:
+    """Seconds of each non-blank stripped cell (NaN: unreadable); forms found go to `kinds`."""
+    secs = np.full(len(arr), np.nan)
+    clock = _match(arr, _CLOCK)
+    words = ~clock & _match(arr, r"[A-Za-z]")
+    rows = np.flatnonzero(clock)
+    if rows.size:
+        m = pc.extract_regex(_take(arr, rows), _CLOCK)
+        mm, ss = _float_field(m, "m"), _float_field(m, "s")
+        v = _float_field(m, "d") * 86400 + _float_field(m, "h") * 3600 + mm * 60 + ss
+        v = np.where(_filled(m, "neg"), -v, v)
+        secs[rows] = np.where((mm < 60) & (ss < 60), v, np.nan)
+        kinds.append("clock")
+    rows = np.flatnonzero(words)
+    if rows.size:
+        m = pc.extract_regex(_take(arr, rows), _WORDS)
+        named = _np_bool(pc.is_valid(m))
+        v = (
+            _float_field(m, "d") * 86400
+            + _float_field(m, "h") * 3600
+            + _float_field(m, "m") * 60
+            + _float_field(m, "s")
+        )
+        any_unit = _filled(m, "d") | _filled(m, "h") | _filled(m, "m") | _filled(m, "s")
+        secs[rows] = np.where(named & any_unit, v, np.nan)
+        kinds.append("words")
+    rows = np.flatnonzero(~clock & ~words)
+    if rows.size:
+        r = _numbers(_take(arr, rows), None, None if weights is None else weights[rows])
+        no_currency = np.array([c is None for c in r.currency] + [True])
+        keep = r.ok & ~r.pct & no_currency[r.codes]
+        secs[rows] = np.where(keep, r.values * _SECONDS_PER[_unit(unit)], np.nan)
+    return secs
+
+
 def parse_duration(s: pd.Series, unit: str, *, to: str = "minutes") -> Parsed:
     """Durations → float64 in `to` units. Plain numbers are in `unit` (from the header);
     'HH:MM:SS', 'HH:MM' and '2 days 03:04:05' are clock times whatever the unit, and
@@ -1271,36 +1384,12 @@ def parse_duration(s: pd.Series, unit: str, *, to: str = "minutes") -> Parsed:
     kinds: list[str] = []
     if nb.size:
         arr = _take(_arrow(t), nb)
-        secs = np.full(nb.size, np.nan)
-        clock = _match(arr, _CLOCK)
-        words = ~clock & _match(arr, r"[A-Za-z]")
-        rows = np.flatnonzero(clock)
-        if rows.size:
-            m = pc.extract_regex(_take(arr, rows), _CLOCK)
-            mm, ss = _float_field(m, "m"), _float_field(m, "s")
-            v = _float_field(m, "d") * 86400 + _float_field(m, "h") * 3600 + mm * 60 + ss
-            v = np.where(_filled(m, "neg"), -v, v)
-            secs[rows] = np.where((mm < 60) & (ss < 60), v, np.nan)
-            kinds.append("clock")
-        rows = np.flatnonzero(words)
-        if rows.size:
-            m = pc.extract_regex(_take(arr, rows), _WORDS)
-            named = _np_bool(pc.is_valid(m))
-            v = (
-                _float_field(m, "d") * 86400
-                + _float_field(m, "h") * 3600
-                + _float_field(m, "m") * 60
-                + _float_field(m, "s")
-            )
-            any_unit = _filled(m, "d") | _filled(m, "h") | _filled(m, "m") | _filled(m, "s")
-            secs[rows] = np.where(named & any_unit, v, np.nan)
-            kinds.append("words")
-        rows = np.flatnonzero(~clock & ~words)
-        if rows.size:
-            r = _numbers(_take(arr, rows), None)
-            no_currency = np.array([c is None for c in r.currency] + [True])
-            keep = r.ok & ~r.pct & no_currency[r.codes]
-            secs[rows] = np.where(keep, r.values * _SECONDS_PER[_unit(unit)], np.nan)
+        d = _distinct(arr)
+        if d is None:
+            secs = _duration_seconds(arr, unit, None, kinds)
+        else:  # few distinct values (minutes, counts): each read once
+            uniq, idx, w = d
+            secs = _duration_seconds(uniq, unit, w, kinds)[idx]
         out[nb] = secs / _SECONDS_PER[_unit(to)]
     bad = ~blank & np.isnan(out)
     info = {"unit": _unit(unit), "to": _unit(to), "forms": kinds}
@@ -1340,13 +1429,13 @@ def parse_category(s: pd.Series) -> Parsed:
     """Category labels compared loosely: stripped, lower-case, inner whitespace collapsed
     ('High  Priority' → 'high priority'); blank → missing. Works on the distinct values."""
     t = _text(s)
-    codes, uniques = pd.factorize(t)
-    if len(uniques):
-        u = pc.utf8_lower(pa.array(np.asarray(uniques, dtype=object), type=pa.large_string()))
-        u = pc.replace_substring_regex(u, r"\s+", " ")
-        lut = np.append(np.asarray(u.to_pylist(), dtype=object), None)
-    else:
-        lut = np.array([None], dtype=object)
-    values = pd.Series(pd.array(lut[np.asarray(codes)], dtype=_STR), index=t.index)
-    values = values.mask(_blank_np(t))
+    arr = _arrow(t)
+    a = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    if not pa.types.is_large_string(a.type):
+        a = a.cast(pa.large_string())
+    enc = pc.dictionary_encode(a)  # distinct values in order of appearance; nulls stay null
+    d = enc.dictionary
+    u = pc.replace_substring_regex(pc.utf8_lower(d), r"\s+", " ")
+    u = pc.if_else(pc.equal(d, ""), pa.scalar(None, pa.large_string()), u)  # blank → missing
+    values = pd.Series(pd.array(pc.take(u, enc.indices), dtype=_STR), index=t.index)
     return Parsed(values, _bad_series(np.zeros(len(t), bool), t.index))
