@@ -71,6 +71,12 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """SPEC §5 JSON, keys in a fixed order, NaN → null."""
+        return self.to_dict_lazy(clean_big=True)
+
+    def to_dict_lazy(self, *, clean_big: bool = False) -> dict[str, Any]:
+        """to_dict(), but with `clean_big=False` the two big lists (health.accounts,
+        data_quality.issues) are left as they are: the JSON renderer cleans an item only
+        when the fast encoder meets a NaN or a numpy value in it (50,000 accounts)."""
         groups = None
         if self.groups:
             groups = {
@@ -80,7 +86,16 @@ class Report:
                     for v, g in self.groups.get("values", {}).items()
                 },
             }
-        return clean_tree(
+        health, dq = self.health, self.data_quality
+        big: dict[str, list[Any]] = {}
+        if not clean_big:
+            if isinstance(health, dict) and isinstance(health.get("accounts"), list):
+                big["accounts"] = health["accounts"]
+                health = {**health, "accounts": []}
+            if isinstance(dq, dict) and isinstance(dq.get("issues"), list):
+                big["issues"] = dq["issues"]
+                dq = {**dq, "issues": []}
+        out = clean_tree(
             {
                 "schema_version": self.schema_version,
                 "generated_at": self.generated_at,
@@ -92,11 +107,16 @@ class Report:
                 "inputs": self.inputs,
                 "kpis": [_kpi_dict(k) for k in self.kpis],
                 "groups": groups,
-                "health": self.health,
-                "data_quality": self.data_quality,
+                "health": health,
+                "data_quality": dq,
                 "notes": list(self.notes),
             }
         )
+        if "accounts" in big:
+            out["health"]["accounts"] = big["accounts"]
+        if "issues" in big:
+            out["data_quality"]["issues"] = big["issues"]
+        return out
 
 
 def _kpi_dict(k: KPIValue | dict[str, Any]) -> dict[str, Any]:

@@ -382,3 +382,22 @@ def test_empty_report_renders_in_every_format(fmt):
         assert json.loads(out)["kpis"] == [] and json.loads(out)["health"] is None
     if fmt == "table":
         assert "no scores" in out and "no issues found" in out
+
+
+def test_json_cleans_numpy_and_pandas_values_in_big_lists(data):
+    np = pytest.importorskip("numpy")
+    pd = pytest.importorskip("pandas")
+    acc = data["health"]["accounts"][0]
+    acc["score"], acc["arr"], acc["previous_score"] = np.float64(22.5), np.float64("nan"), pd.NA
+    acc["coverage"], acc["override"] = np.int64(1), pd.NaT
+    data["data_quality"]["issues"][0]["row"] = np.int64(7)
+    d = json.loads(render(report_from_dict(data), "json"))
+    a = d["health"]["accounts"][0]
+    assert (a["score"], a["arr"], a["previous_score"], a["coverage"], a["override"]) == (
+        22.5,
+        None,
+        None,
+        1,
+        None,
+    )
+    assert d["data_quality"]["issues"][0]["row"] == 7

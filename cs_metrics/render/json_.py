@@ -23,6 +23,8 @@ def dumps(obj: Any) -> str:
 def _default(x: Any) -> Any:
     from cs_metrics.results import clean_number
 
+    if type(x).__name__ in ("NAType", "NaTType"):  # pandas missing values
+        return None
     if hasattr(x, "isoformat"):
         return x.isoformat()
     y = clean_number(x)
@@ -32,13 +34,25 @@ def _default(x: Any) -> Any:
 
 
 def _line(item: Any) -> str:
-    return json.dumps(
-        item, ensure_ascii=False, allow_nan=False, default=_default, separators=(", ", ": ")
-    )
+    """One item, compact. The C encoder refuses NaN; only then is the item cleaned (NaN → null)."""
+    try:
+        return json.dumps(
+            item, ensure_ascii=False, allow_nan=False, default=_default, separators=(", ", ": ")
+        )
+    except ValueError:
+        from cs_metrics.results import clean_tree
+
+        return json.dumps(
+            clean_tree(item),
+            ensure_ascii=False,
+            allow_nan=False,
+            default=_default,
+            separators=(", ", ": "),
+        )
 
 
 def render_json(report: Any) -> str:
-    data = report.to_dict()
+    data = report.to_dict_lazy() if hasattr(report, "to_dict_lazy") else report.to_dict()
     big: dict[str, list[Any]] = {}
     for i, (section, key) in enumerate(BIG_LISTS):
         parent = data.get(section)
