@@ -728,3 +728,64 @@ def test_may_need_strip(cells, expect) -> None:
     assert _values_mod._may_need_strip(_values_mod._arrow(s)) is expect
     # whatever the shortcut says, _text equals a real strip
     pd.testing.assert_series_equal(_values_mod._text(s), s.str.strip())
+
+
+_ISO_SAMPLES = [
+    "2024-04-31 10:00:00",  # no 31 April: strptime would roll it to 1 May
+    "2024-02-29 10:00:00",  # leap day
+    "2023-02-29",  # not a leap year
+    "2024-12-31T23:59:59",
+    "2024-06-30 24:00:00",  # hour 24
+    "2024-06-30 23:59:60",  # leap second: strptime reads it, pandas does not
+    "2024-06-15 10:59:60",
+    "1899-12-31",  # before 1900: implausible
+    "2024-01-01 10:00:00+02:00",  # offset: pandas' path
+    "2024-1-5",  # short fields: pandas' path
+    "2201-01-01",  # after 2200: implausible
+    "2024-13-01",
+    "2024-00-10 01:02:03",
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_ISO_SAMPLES),
+            st.builds(
+                "{:04d}-{:02d}-{:02d}{}".format,
+                st.integers(1890, 2210),
+                st.integers(0, 13),
+                st.integers(0, 32),
+                st.sampled_from(
+                    ["", " 00:00:00", "T23:59:59", " 12:60:00", " 07:08:09", " 10:59:60"]
+                ),
+            ),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_plain_iso_fast_path_matches_pandas(cells) -> None:
+    # the strptime fast path must accept, reject and place every value as pandas does
+    arr = _values_mod._arrow(pd.Series(cells, dtype="str"))
+    fast_ns, fast_ok = _values_mod._iso(arr)
+    slow_ns, slow_ok = _values_mod._iso_pandas(arr)
+    assert fast_ok.tolist() == slow_ok.tolist()
+    assert fast_ns[fast_ok].tolist() == slow_ns[slow_ok].tolist()
+
+
+def test_plain_iso_fast_path_matches_pandas_on_edge_values() -> None:
+    arr = _values_mod._arrow(pd.Series(_ISO_SAMPLES, dtype="str"))
+    fast_ns, fast_ok = _values_mod._iso(arr)
+    slow_ns, slow_ok = _values_mod._iso_pandas(arr)
+    assert fast_ok.tolist() == slow_ok.tolist()
+    assert fast_ns[fast_ok].tolist() == slow_ns[slow_ok].tolist()
+
+
+def test_plain_iso_hand_values() -> None:
+    p = parse_datetime(pd.Series(["2024-04-30 10:00:00", "2024-04-31 10:00:00", "2024-02-29"]))
+    # 30 April exists; 31 April does not (bad, not 1 May); 2024 is a leap year
+    assert p.values.iloc[0] == TS("2024-04-30 10:00:00")
+    assert pd.isna(p.values.iloc[1]) and bool(p.bad.iloc[1])
+    assert p.values.iloc[2] == TS("2024-02-29")

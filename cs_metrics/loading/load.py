@@ -103,6 +103,11 @@ def load(
                 raw.file,
                 survey_types=stypes,
             )
+            if a.dataset in _ONLY_MAPPED:
+                # the file's other columns are never used: free them before parsing
+                used = set(match.mapping.values())
+                raw.frame = raw.frame[[h for h in raw.frame.columns if h in used]]
+            _release_memory()
             norm = normalise(
                 a.dataset,
                 raw.frame,
@@ -134,6 +139,8 @@ def load(
                 )
             )
         parts.setdefault(a.dataset, []).append(_Part(raw.file, match, norm))
+        del raw
+        _release_memory()
 
     # R12: several files for one dataset must map to the same columns
     for ds, items in parts.items():
@@ -239,6 +246,21 @@ def load(
         d.meta["issue_counts"] = dict(sink.counts.get(ds, {}))
     bundle.issues = sink.issues
     return bundle
+
+
+# Datasets whose normaliser reads only the mapped columns (accounts keep their
+# other columns as attributes; surveys read `Finished` and score-type columns).
+_ONLY_MAPPED = frozenset({"tickets", "billing", "usage"})
+
+
+def _release_memory() -> None:
+    """Hand memory Arrow freed back to the system, so big files stay within budget."""
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except (ImportError, AttributeError):
+        pass
 
 
 def columns_first(items: list[_Part]) -> dict[str, str]:

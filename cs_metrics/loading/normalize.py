@@ -31,6 +31,7 @@ from cs_metrics.synonyms import SYNONYM_UNITS
 from cs_metrics.timeframe import EVENT_COLUMNS
 
 ISSUE_CAP = 1000
+_RELEASE_ROWS = 100_000  # files this long hand Arrow's freed scratch memory back per column
 ROW = "_row"
 FILE = "_file"
 
@@ -383,6 +384,8 @@ def normalise(
                     f"required '{header}' is empty; row set aside",
                 )
         out[cname] = _parse(col, s, header, ctx)
+        if n >= _RELEASE_ROWS:
+            pa.default_memory_pool().release_unused()  # parsers' scratch, before the next column
 
     frame = pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
     frame[ROW] = rows

@@ -417,7 +417,7 @@ def _body_grid(src: Path | bytes, start: int, delim: str, ncols: int) -> pd.Data
         # footer lines only: cells past the header's width are not needed to drop them
         width = table.num_columns
         extra = [[c if c and c.strip() else None for c in r[:width]] for r in tail_rows]
-        cols = [pa.array([r[i] if i < len(r) else None for r in extra], pa.string())
+        cols = [pa.array([r[i] if i < len(r) else None for r in extra], pa.large_string())
                 for i in range(width)]
         table = pa.concat_tables([table, pa.table(cols, names=table.column_names)])
     frame = table.to_pandas()
@@ -460,20 +460,26 @@ def _arrow_csv(src: Path | bytes, start: int, end: int, delim: str, ncols: int):
 
     names = [f"c{i}" for i in range(max(ncols, 1))]
     try:
-        if isinstance(src, Path):
+        if isinstance(src, Path) and end >= src.stat().st_size:
+            # read up to the end of the file: a plain file stream, so the file's pages
+            # are not mapped into (and counted in) this process's memory
+            stream = pa.OSFile(str(src))
+            stream.seek(start)
+        elif isinstance(src, Path):
             mm = pa.memory_map(str(src))
             mm.seek(start)
-            buf = mm.read_buffer(end - start)
+            stream = pa.BufferReader(mm.read_buffer(end - start))
         else:
-            buf = pa.py_buffer(src)[start:end]
+            stream = pa.BufferReader(pa.py_buffer(src)[start:end])
         table = pacsv.read_csv(
-            pa.BufferReader(buf),
+            stream,
             read_options=pacsv.ReadOptions(column_names=names, block_size=8 << 20),
             parse_options=pacsv.ParseOptions(
                 delimiter=delim, newlines_in_values=True, ignore_empty_lines=False
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
+                # large_string is what pandas' `str` dtype holds: no cast (copy) later
+                column_types={n: pa.large_string() for n in names},
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 null_values=[""],
@@ -481,12 +487,17 @@ def _arrow_csv(src: Path | bytes, start: int, end: int, delim: str, ncols: int):
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, OSError):
         return None
+    from cs_metrics.loading.values import _may_need_strip
+
     cols = []
     for name in names:
         col = table.column(name)
+        if not _may_need_strip(col):  # no value starts with a space: none is all spaces
+            cols.append(col)
+            continue
         space = pc.utf8_is_space(col)
         if pc.any(space).as_py():
-            col = pc.if_else(space, pa.scalar(None, pa.string()), col)
+            col = pc.if_else(space, pa.scalar(None, pa.large_string()), col)
         cols.append(col)
     return pa.table(cols, names=names)
 

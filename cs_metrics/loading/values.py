@@ -303,7 +303,51 @@ def _cascade(arr: Any, formats: list[_Fmt]) -> tuple[np.ndarray, np.ndarray, lis
     return out, ok, used
 
 
+# The plain ISO forms most exports use, with every field in its valid range (so
+# strptime, which reads second 60 and rolls 31/04 over, cannot differ from pandas;
+# day 29-31 in a short month is caught by comparing the day read back).
+_ISO_DATE_RX = r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+_ISO_TIME_RX = r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+_PLAIN_ISO = [
+    (f"^{_ISO_DATE_RX} {_ISO_TIME_RX}$", "%Y-%m-%d %H:%M:%S"),
+    (f"^{_ISO_DATE_RX}T{_ISO_TIME_RX}$", "%Y-%m-%dT%H:%M:%S"),
+    (f"^{_ISO_DATE_RX}$", "%Y-%m-%d"),
+]
+
+
 def _iso(arr: Any) -> tuple[np.ndarray, np.ndarray]:
+    """ISO 8601 (any offsets, fractions): (UTC ns, ok). Plain 'YYYY-MM-DD[ HH:MM:SS]'
+    values are read by arrow's strptime (several times faster, no Python strings);
+    the rest by pandas' ISO parser, which gives the same result on the plain ones."""
+    n = len(arr)
+    ns = np.full(n, _NAT, dtype=np.int64)
+    ok = np.zeros(n, dtype=bool)
+    rem = np.arange(n)
+    for rx, fmt in _PLAIN_ISO:
+        if not rem.size:
+            break
+        sub = _take(arr, rem)
+        hit = np.flatnonzero(_match(sub, rx))
+        if not hit.size:
+            continue
+        vals = _take(sub, hit)
+        got = pc.strptime(vals, format=fmt, unit="s", error_is_null=True)
+        secs = pc.fill_null(pc.cast(got, pa.int64()), _MIN_S - 1).to_numpy(zero_copy_only=False)
+        good = (secs >= _MIN_S) & (secs < _MAX_S)
+        # a day of 29-31 may have rolled over (31/04 → 01/05): read the day back
+        given = _to_int(pc.utf8_slice_codeunits(vals, 8, 10), -1)
+        suspect = np.flatnonzero(good & (given >= 29))
+        if suspect.size:
+            good[suspect] &= _ymd(secs[suspect] * _NS_PER_S)[2] == given[suspect]
+        rows = rem[hit[good]]
+        ns[rows], ok[rows] = secs[good] * _NS_PER_S, True
+        rem = rem[~ok[rem]]
+    if rem.size:
+        ns[rem], ok[rem] = _iso_pandas(_take(arr, rem))
+    return ns, ok
+
+
+def _iso_pandas(arr: Any) -> tuple[np.ndarray, np.ndarray]:
     """ISO 8601 (any offsets, fractions) via pandas' C parser: (UTC ns, ok)."""
     ser = pd.Series(pd.array(arr, dtype=_STR)) if len(arr) else pd.Series([], dtype=_STR)
     res = pd.to_datetime(ser, format="ISO8601", utc=True, errors="coerce")
@@ -1412,8 +1456,7 @@ def parse_id(s: pd.Series) -> Parsed:
         t = t.copy()
         t.iloc[rows] = pd.array(fixed, dtype=_STR)
     damaged = _match(arr, r"^[-+]?\d(?:[.,]\d+)?[eE]\+?\d+$")
-    blank = _blank_np(t)
-    values = t.mask(blank)
+    values = _blank_to_missing(t)
     info = {"damaged": pd.Series(damaged, index=t.index, dtype=bool)}
     return Parsed(values, _bad_series(np.zeros(len(t), bool), t.index), None, info)
 
@@ -1421,8 +1464,13 @@ def parse_id(s: pd.Series) -> Parsed:
 def parse_text(s: pd.Series) -> Parsed:
     """Free text: stripped; blank → missing."""
     t = _text(s)
-    values = t.mask(_blank_np(t))
-    return Parsed(values, _bad_series(np.zeros(len(t), bool), t.index))
+    return Parsed(_blank_to_missing(t), _bad_series(np.zeros(len(t), bool), t.index))
+
+
+def _blank_to_missing(t: pd.Series) -> pd.Series:
+    """Stripped text with '' as missing; the same Series (no copy) when there is none."""
+    empty = np.asarray(t.eq("").fillna(False), dtype=bool)
+    return t.mask(empty) if empty.any() else t
 
 
 def parse_category(s: pd.Series) -> Parsed:
