@@ -137,9 +137,10 @@ def test_data_quality_rejects_other_formats():
 
 # ------------------------------------------------------------------ kpis
 def test_catalogue_lists_every_registered_kpi():
-    from cs_metrics.metrics.registry import all_kpis
+    from cs_metrics.metrics.registry import catalogue
 
-    ids = [k.id for k in all_kpis()]
+    ids = [k.id for k in catalogue()]  # engine KPIs, health KPIs and the survey_<type>_avg family
+    assert "health_score_avg" in ids and "survey_<type>_avg" in ids
     md = V.render_catalogue("md")
     assert all(f"`{i}`" in md for i in ids)
     assert md.splitlines()[0] == "| id | KPI | Category | Unit | Better | Definition |"
@@ -323,3 +324,10 @@ def test_trend_views():
         d["periods"][1]["window"]["end"] == "2026-10-31"
         and d["periods"][0]["kpis"][1]["value"] is None
     )
+
+
+def test_number_unit_renders_as_plain_quotient_not_percent():
+    from cs_metrics.render import formatting as F
+
+    assert F.value(21.3, "number") == "21.30" and F.change(-0.8, "number") == "-0.80"
+    assert F.value(0.213, "ratio") == "21.3%"

@@ -220,4 +220,5 @@ def test_value_kpis_declared():
     ):
         k = KPIS[i]
         assert k.category == "value" and k.label and k.description and k.needs
-    assert KPIS["cac_payback_months"].unit == "months" and KPIS["ltv_cac_ratio"].unit == "ratio"
+    # a plain quotient (3.2), not a share shown as a percentage
+    assert KPIS["cac_payback_months"].unit == "months" and KPIS["ltv_cac_ratio"].unit == "number"

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from cs_metrics.timeframe import Window
 
 CATEGORIES = ("revenue", "value", "surveys", "support", "adoption", "health")
-UNITS = ("count", "currency", "ratio", "hours", "days", "months", "nps", "score", "minutes")
+UNITS = ("count", "currency", "ratio", "number", "hours", "days", "months", "nps", "score", "minutes")
+# ratio = a fraction shown as a percentage; number = a plain quotient (1.5 tickets per account)
 BETTER = ("higher", "lower", "none")
 
 
@@ -148,6 +149,23 @@ def kpi_family(fn: Callable[["Bundle", dict[str, Any]], list[KPI]]) -> Callable:
     """Register a function that declares data-dependent KPIs (e.g. survey_<t>_avg)."""
     _FAMILIES.append(fn)
     return fn
+
+
+_FAMILY_DOCS: list[KPI] = []
+
+
+def family_doc(id: str, *, label: str, category: str, unit: str, better: str,
+               description: str) -> None:
+    """Describe a KPI family in the catalogue (one line for `survey_<type>_avg`)."""
+    _FAMILY_DOCS.append(KPI(id, label, category, unit, better, description, (),
+                            lambda ctx: Result.unavailable("a family placeholder"),
+                            10_000 + len(_FAMILY_DOCS), external=True))
+
+
+def catalogue() -> list[KPI]:
+    """Every KPI a report can hold, for `csm kpis --list` and README's metrics table."""
+    out = all_kpis(external=True) + list(_FAMILY_DOCS)
+    return sorted(out, key=lambda k: (CATEGORIES.index(k.category), k.order))
 
 
 def all_kpis(

@@ -904,7 +904,7 @@ def kpi_grr(ctx: Context) -> Result:
     "quick_ratio",
     label="SaaS quick ratio",
     category="revenue",
-    unit="ratio",
+    unit="number",
     better="higher",
     description="(New + expansion + reactivation MRR) / (churned + contraction MRR).",
     needs=("billing",),

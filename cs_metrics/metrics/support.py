@@ -308,7 +308,7 @@ def active_accounts(ctx: Context) -> tuple[int | None, str]:
     return int(acc["account_id"].dropna().nunique()), "accounts"
 
 
-@kpi("tickets_per_account", label="Tickets per account", category="support", unit="ratio",
+@kpi("tickets_per_account", label="Tickets per account", category="support", unit="number",
      better="lower", needs=NEED_T,
      description="Tickets created in the window (orphans included) / active accounts "
                  "(paying accounts on R, or all accounts when there is no billing).")
@@ -517,7 +517,7 @@ def k_hold(ctx: Context) -> Result:
     return _stat(hold / 60.0, "mean", "no ticket created in the window has a hold time")
 
 
-@kpi("tickets_per_agent", label="Tickets per agent", category="support", unit="ratio",
+@kpi("tickets_per_agent", label="Tickets per agent", category="support", unit="number",
      better="none", needs=NEED_RES + ("tickets.agent",),
      description="Tickets resolved in the window / distinct non-blank agents who resolved them.")
 def k_tickets_per_agent(ctx: Context) -> Result:

@@ -24,7 +24,15 @@ import pandas as pd
 
 from cs_metrics.errors import ConfigError, Issue
 from cs_metrics.metrics.accounts import account_index, on_accounts
-from cs_metrics.metrics.registry import KPI, Context, Result, account_metric, kpi, kpi_family
+from cs_metrics.metrics.registry import (
+    KPI,
+    Context,
+    Result,
+    account_metric,
+    family_doc,
+    kpi,
+    kpi_family,
+)
 
 BUILTIN_TYPES = ("nps", "csat", "ces")
 PROMOTER_MIN = 9.0  # 9–10
@@ -295,6 +303,17 @@ def other_survey_types(bundle) -> list[str]:
         return []
     types = df.loc[df["score"].notna(), "survey_type"].dropna().unique()
     return sorted(str(t) for t in types if str(t) not in BUILTIN_TYPES)
+
+
+family_doc(
+    "survey_<type>_avg",
+    label="Survey <type>: mean score",
+    category="surveys",
+    unit="score",
+    better="higher",
+    description="Mean score of each other survey type present (e.g. training ratings), "
+    "responses submitted in the window.",
+)
 
 
 @kpi_family

@@ -177,7 +177,7 @@ def kpi_cac(ctx: Context) -> Result:
     "ltv_cac_ratio",
     label="LTV:CAC ratio",
     category="value",
-    unit="ratio",
+    unit="number",
     better="higher",
     description="CLV × gross margin / CAC.",
     needs=("billing", "accounts.created_at"),

@@ -62,6 +62,8 @@ def value(x: Any, unit: str, currency: str | None = None) -> str:
         return f"{100 * x:,.1f}%"
     if unit == "count":
         return count(x)
+    if unit == "number":
+        return f"{x:,.2f}"
     return f"{x:,.1f}{_SUFFIX.get(unit, '')}"
 
 
@@ -78,6 +80,9 @@ def change(x: Any, unit: str, currency: str | None = None) -> str:
         return f"{'0.0' if pp in ('+0.0', '-0.0') else pp} pp"
     if unit == "count":
         return count(x, signed=True) if x else "0"
+    if unit == "number":
+        text = f"{x:+,.2f}"
+        return "0.00" if text in ("+0.00", "-0.00") else text
     text = f"{x:+,.1f}"
     if text in ("+0.0", "-0.0"):
         text = "0.0"

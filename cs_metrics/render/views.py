@@ -144,10 +144,10 @@ def render_data_quality(bundle: Any, fmt: str, *, color: bool = False, examples:
 
 # ------------------------------------------------------------------ csm kpis --list
 def render_catalogue(fmt: str, *, color: bool = False) -> str:
-    from cs_metrics.metrics.registry import all_kpis
+    from cs_metrics.metrics.registry import catalogue
 
     f = _check(fmt, ("table", "json", "md"), "kpis --list")
-    kpis = all_kpis()
+    kpis = catalogue()
     if f == "json":
         return dumps(
             {
