@@ -331,3 +331,11 @@ def test_number_unit_renders_as_plain_quotient_not_percent():
 
     assert F.value(21.3, "number") == "21.30" and F.change(-0.8, "number") == "-0.80"
     assert F.value(0.213, "ratio") == "21.3%"
+
+
+def test_raw_measure_values_use_the_metric_unit():
+    from cs_metrics.health.explain import _metric_unit
+    from cs_metrics.render import formatting as F
+
+    assert _metric_unit("license_utilization") == "ratio" and _metric_unit("Segment") is None
+    assert F.raw(0.25, "ratio") == "25.0%" and F.raw(0.25) == "0.25" and F.raw(3, None) == "3"

@@ -45,9 +45,19 @@ def _measure_labels(model: HealthModel) -> dict[str, str]:
     return {m.id: m.label for v in model.variants for m in v.measures}
 
 
+def _metric_unit(metric: Any) -> str | None:
+    """The unit of a per-account metric (so renderers show 25% and not 0.25); None for columns."""
+    from cs_metrics.metrics.registry import ACCOUNT_METRICS, load_domains
+
+    load_domains()
+    m = ACCOUNT_METRICS.get(metric) if isinstance(metric, str) else None
+    return m.unit if m is not None else None
+
+
 def _drivers(rows: pd.DataFrame, labels: dict[str, str], n: int) -> dict[str, list[dict[str, Any]]]:
     def item(r: pd.Series, key: str) -> dict[str, Any]:
         return {"measure": r["measure"], "label": labels.get(r["measure"], r["measure"]), "group": r["group"],
+                "metric": r["metric"], "unit": _metric_unit(r["metric"]),
                 "raw": _raw(r["raw"]), "score": _num(r["score"]), "effective_weight": _num(r["effective_weight"]),
                 key: _num(r[key])}
 
@@ -67,7 +77,8 @@ def _components(comp: pd.DataFrame, grp: pd.DataFrame, labels: dict[str, str], m
                         "measures": {}}
     for c in comp.itertuples(index=False):
         out.setdefault(c.group, {"measures": {}})["measures"][c.measure] = {
-            "label": labels.get(c.measure, c.measure), "metric": c.metric, "raw": _raw(c.raw),
+            "label": labels.get(c.measure, c.measure), "metric": c.metric, "unit": _metric_unit(c.metric),
+            "raw": _raw(c.raw),
             "score": _num(c.score), "weight": _num(c.weight), "effective_weight": _num(c.effective_weight),
             "contribution": _num(c.contribution), "imputed": bool(c.imputed), "left_out_reason": c.left_out_reason,
         }
@@ -189,8 +200,9 @@ def _driver_rows(imp: np.ndarray, con: np.ndarray, pos: np.ndarray, k: int) -> t
 def _build_accounts(accounts, order, k, labels, glabels, mb, mc, gb, gc, cols, score_l, prev_l, arr_l, cov_l,
                     name_l, ids_l) -> None:
     n_rows = len(mc["measure"])
+    units = {met: _metric_unit(met) for met in set(mc["metric"])}
     mdicts = [
-        {"label": labels.get(m, m), "metric": met, "raw": raw, "score": sc, "weight": w, "effective_weight": ew,
+        {"label": labels.get(m, m), "metric": met, "unit": units.get(met), "raw": raw, "score": sc, "weight": w, "effective_weight": ew,
          "contribution": con, "imputed": bool(imp), "left_out_reason": why}
         for m, met, raw, sc, w, ew, con, imp, why in zip(
             mc["measure"], mc["metric"], mc["raw"], mc["score"], mc["weight"], mc["effective_weight"],
@@ -207,7 +219,7 @@ def _build_accounts(accounts, order, k, labels, glabels, mb, mc, gb, gc, cols, s
     def item(j: int, key: str, direction: str) -> dict[str, Any]:
         m = mc["measure"][j]
         return {"direction": direction, "measure": m, "label": labels.get(m, m), "group": mc["group"][j],
-                "raw": mc["raw"][j], "score": mc["score"][j], "effective_weight": mc["effective_weight"][j],
+                "metric": mc["metric"][j], "unit": units.get(mc["metric"][j]), "raw": mc["raw"][j], "score": mc["score"][j], "effective_weight": mc["effective_weight"][j],
                 key: mc[key][j]}
 
     mb, gb = mb.tolist(), gb.tolist()

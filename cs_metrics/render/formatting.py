@@ -107,12 +107,15 @@ def signed(x: Any, decimals: int = 1) -> str:
     return f"{x:+.{decimals}f}" if is_number(x) else ""
 
 
-def raw(x: Any) -> str:
-    """A raw measure value as found (numbers to 4 significant digits)."""
+def raw(x: Any, unit: str | None = None) -> str:
+    """A raw measure value: in its metric's unit when known (25.0%, USD 1,200, 3.5 h),
+    else as found (numbers to 4 significant digits)."""
     if x is None:
         return DASH
     if isinstance(x, bool):
         return "yes" if x else "no"
+    if is_number(x) and unit in ("ratio", "currency", "hours", "days", "minutes", "months"):
+        return value(x, unit)
     if is_number(x):
         if float(x).is_integer():
             return f"{int(x):,d}"

@@ -348,7 +348,7 @@ def health_html(report: Any, top: int = 15) -> str:
     for a in risky:
         drivers = [d for d in (a.get("drivers") or []) if d.get("direction") == "down"]
         dtxt = "<br>".join(
-            f'{esc(d.get("label") or d.get("measure"))} <span class="note">({esc(F.raw(d.get("raw")))}, '
+            f'{esc(d.get("label") or d.get("measure"))} <span class="note">({esc(F.raw(d.get("raw"), d.get("unit")))}, '
             f"{esc(F.signed(d.get('impact')))} pts)</span>"
             for d in drivers[:3]
         ) or esc(top_driver(a))

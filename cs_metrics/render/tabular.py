@@ -216,7 +216,7 @@ def top_driver(account: dict[str, Any]) -> str:
         if d.get("direction") == "down":
             pts = d.get("impact")
             return (
-                f"{d.get('label') or d.get('measure')} ({F.raw(d.get('raw'))}, {F.signed(pts)} pts)"
+                f"{d.get('label') or d.get('measure')} ({F.raw(d.get('raw'), d.get('unit'))}, {F.signed(pts)} pts)"
             )
     if account.get("not_scored_reason"):
         return str(account["not_scored_reason"])

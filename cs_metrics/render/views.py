@@ -492,7 +492,7 @@ def render_explain(detail: dict[str, Any], fmt: str, *, color: bool = False) -> 
             note = m.get("left_out_reason") or ("imputed" if m.get("imputed") else "")
             t.add_row(
                 "  " + str(m.get("label") or mid),
-                F.raw(m.get("raw")),
+                F.raw(m.get("raw"), m.get('unit')),
                 F.score(m.get("score")),
                 F.raw(m.get("weight")),
                 _pct(m.get("effective_weight")),
@@ -511,7 +511,7 @@ def render_explain(detail: dict[str, Any], fmt: str, *, color: bool = False) -> 
             con.print(_title(title, color))
             for d in items:
                 con.print(
-                    f"  {d.get('label') or d.get('measure')}: raw {F.raw(d.get('raw'))}, score "
+                    f"  {d.get('label') or d.get('measure')}: raw {F.raw(d.get('raw'), d.get('unit'))}, score "
                     f"{F.score(d.get('score'))}, {F.signed(d.get(field))} pts"
                 )
     return export(con)
