@@ -406,3 +406,79 @@ def test_issue_cap_keeps_exact_counts():
     _, sink = run("tickets", {"Id": [str(i) for i in range(n)], "Created at": ["bad"] * n})
     assert len([i for i in sink.issues if i.code == "bad-date"]) == 1000
     assert sink.counts["tickets"]["bad-date"] == 1500
+
+
+# ---------------------------------------------------------------- column-wide parser notes
+
+
+def _notes(sink, code):
+    return [i for i in sink.issues if i.code == code]
+
+
+def test_inconsistent_date_order_is_a_warning():
+    # 13/02 and 14/02 only read day-first, 02/13 only month-first: 2 > 1, so the
+    # column is day-first and the month-first value is a bad date (row set aside)
+    norm, sink = run(
+        "tickets", {"Id": ["1", "2", "3"], "Created at": ["13/02/2026", "14/02/2026", "02/13/2026"]}
+    )
+    assert norm.frame["created_at"].tolist() == [pd.Timestamp("2026-02-13"), pd.Timestamp("2026-02-14")]
+    (i,) = _notes(sink, "inconsistent-date-order")
+    assert (i.level, i.dataset, i.file, i.column) == ("warning", "tickets", "t.csv", "Created at")
+    assert i.value == "day-first (DD/MM)"
+    assert "2 value(s) are day-first and 1 month-first" in i.message
+    assert codes(sink, "bad-date") == [("t.csv", 4, "Created at", "02/13/2026")]
+    assert not _notes(sink, "ambiguous-date-order")
+
+
+def test_dates_against_config_dayfirst_is_a_warning():
+    cfg = default_config()
+    cfg["dates"] = {**(cfg.get("dates") or {}), "dayfirst": False}
+    # config says month-first; 13/02 only reads day-first: set aside, and said once
+    norm, sink = run(
+        "tickets", {"Id": ["1", "2"], "Created at": ["01/02/2026", "13/02/2026"]}, config=cfg
+    )
+    assert norm.frame["created_at"].tolist() == [pd.Timestamp("2026-01-02")]
+    (i,) = _notes(sink, "date-order-against-config")
+    assert (i.level, i.dataset, i.file, i.column) == ("warning", "tickets", "t.csv", "Created at")
+    assert i.value == "month-first (MM/DD)"
+    assert "config dates.dayfirst" in i.message and "1 value(s)" in i.message
+
+
+def test_mixed_decimal_separators_is_a_warning():
+    # '1.234,50' and '3,75' only read with a decimal comma, '2.50' only with a point:
+    # 2 > 1, so commas win; 2.50 stays 2.5 (it is unambiguous)
+    norm, sink = run(
+        "billing",
+        {"Customer": ["c1", "c2", "c3"], "Amount": ["1.234,50", "2.50", "3,75"]},
+    )
+    assert norm.frame["amount"].tolist() == [1234.5, 2.5, 3.75]
+    (i,) = _notes(sink, "mixed-decimal-separators")
+    assert (i.level, i.dataset, i.file, i.column) == ("warning", "billing", "t.csv", "Amount")
+    assert i.value == "decimal comma"
+    assert "2 value(s) use a decimal comma and 1 a decimal point" in i.message
+
+
+def test_ambiguous_decimal_separator_is_info():
+    # '1,234' reads 1234 or 1.234 and nothing else in the column tells: ',' is a
+    # thousands separator by default
+    norm, sink = run("billing", {"Customer": ["c1", "c2"], "Amount": ["1,234", "5"]})
+    assert norm.frame["amount"].tolist() == [1234.0, 5.0]
+    (i,) = _notes(sink, "ambiguous-decimal-separator")
+    assert (i.level, i.dataset, i.file, i.column) == ("info", "billing", "t.csv", "Amount")
+    assert i.value == "decimal point"
+    assert not _notes(sink, "mixed-decimal-separators")
+
+
+def test_clear_columns_raise_no_parser_notes():
+    norm, sink = run(
+        "billing",
+        {"Customer": ["c1", "c2"], "Amount": ["1,234.50", "7"], "Invoice date": ["13/02/2026", "01/02/2026"]},
+    )
+    got = {i.code for i in sink.issues}
+    assert not got & {
+        "mixed-decimal-separators",
+        "ambiguous-decimal-separator",
+        "inconsistent-date-order",
+        "date-order-against-config",
+        "ambiguous-date-order",
+    }

@@ -220,6 +220,7 @@ def _parse(col, s: pd.Series, header: str, ctx: _Ctx) -> pd.Series:
         _date_note(col.name, header, p, ctx)
     elif t in ("number", "money", "int"):
         p = V.parse_number(s, decimal_comma=ctx.decimal_comma)
+        _number_note(header, p, ctx)
     elif t == "bool":
         p = V.parse_bool(s)
         if col.name == "escalated" and np.asarray(p.bad, dtype=bool).any():
@@ -306,6 +307,22 @@ def _date_note(name: str, header: str, p, ctx: _Ctx) -> None:
     df = info.get("dayfirst")
     if df is not None:
         ctx.meta.setdefault("dayfirst", {})[name] = bool(df)
+    kind = info.get("order_note")
+    if p.note and kind in _ORDER_CODES:
+        code, level = _ORDER_CODES[kind]
+        order = "day-first (DD/MM)" if df else "month-first (MM/DD)"
+        ctx.sink.add(
+            Issue(
+                code=code,
+                level=level,
+                dataset=ctx.dataset,
+                file=ctx.file,
+                column=header,
+                value=order,
+                message=f"'{header}': {p.note}",
+            )
+        )
+        return
     if info.get("ambiguous") or (p.note and "ambiguous" in str(p.note).lower()):
         order = "day-first (DD/MM)" if df else "month-first (MM/DD)"
         text = (
@@ -325,6 +342,32 @@ def _date_note(name: str, header: str, p, ctx: _Ctx) -> None:
                 message=text,
             )
         )
+
+
+# Column-wide date notes other than an ambiguous order: (code, level).
+_ORDER_CODES = {
+    "inconsistent": ("inconsistent-date-order", "warning"),
+    "against-config": ("date-order-against-config", "warning"),
+}
+
+
+def _number_note(header: str, p, ctx: _Ctx) -> None:
+    """The decimal separator decision of a number column, when the values made it hard."""
+    info = p.info if isinstance(p.info, dict) else {}
+    if not p.note or not (info.get("mixed") or info.get("ambiguous")):
+        return
+    comma = bool(info.get("decimal_comma"))
+    ctx.sink.add(
+        Issue(
+            code="mixed-decimal-separators" if info.get("mixed") else "ambiguous-decimal-separator",
+            level="warning" if info.get("mixed") else "info",
+            dataset=ctx.dataset,
+            file=ctx.file,
+            column=header,
+            value="decimal comma" if comma else "decimal point",
+            message=f"'{header}': {p.note}",
+        )
+    )
 
 
 def normalise(

@@ -368,6 +368,7 @@ class _DayMonth:
     dayfirst: bool | None = None
     note: str | None = None
     ambiguous: bool = False
+    kind: str | None = None  # what the note is: ambiguous, inconsistent, against-config
 
 
 def _decide_order(dm: _DayMonth, dayfirst: bool | None, default_dayfirst: bool) -> None:
@@ -378,12 +379,14 @@ def _decide_order(dm: _DayMonth, dayfirst: bool | None, default_dayfirst: bool) 
         dm.dayfirst = dayfirst
         against = dm.only_md if dayfirst else dm.only_dm
         if against:
+            dm.kind = "against-config"
             dm.note = (
                 f"dates read as {word(dayfirst)} (config dates.dayfirst); "
                 f"{against} value(s) only make sense {word(not dayfirst)} and were set aside"
             )
         elif dm.differ and not (dm.only_dm or dm.only_md):
             dm.ambiguous = True
+            dm.kind = "ambiguous"
             dm.note = (
                 f"ambiguous day/month order (no day above 12): read as {word(dayfirst)} "
                 "as config dates.dayfirst says"
@@ -395,6 +398,7 @@ def _decide_order(dm: _DayMonth, dayfirst: bool | None, default_dayfirst: bool) 
             else:
                 dm.dayfirst = default_dayfirst
             minority = min(dm.only_dm, dm.only_md)
+            dm.kind = "inconsistent"
             dm.note = (
                 f"inconsistent day/month order: {dm.only_dm} value(s) are day-first and "
                 f"{dm.only_md} month-first; read as {word(dm.dayfirst)} and set aside {minority}"
@@ -404,6 +408,7 @@ def _decide_order(dm: _DayMonth, dayfirst: bool | None, default_dayfirst: bool) 
     elif dm.differ:
         dm.dayfirst = default_dayfirst
         dm.ambiguous = True
+        dm.kind = "ambiguous"
         why = (
             "the file uses decimal commas or ';'"
             if default_dayfirst
@@ -676,7 +681,13 @@ def parse_datetime(
     nb = np.flatnonzero(~blank)
     out = np.full(n, _NAT, dtype=np.int64)
     ok = np.zeros(n, dtype=bool)
-    info: dict[str, Any] = {"kind": "text", "formats": [], "dayfirst": None, "ambiguous": False}
+    info: dict[str, Any] = {
+        "kind": "text",
+        "formats": [],
+        "dayfirst": None,
+        "ambiguous": False,
+        "order_note": None,  # ambiguous / inconsistent / against-config when there is a note
+    }
     note: str | None = None
 
     def done() -> Parsed:
@@ -707,7 +718,12 @@ def parse_datetime(
         rows = nb[rest[good]]
         out[rows], ok[rows] = ns[good] + extra_ns[good], True
         used += u
-    info.update(formats=list(dict.fromkeys(used)), dayfirst=dm.dayfirst, ambiguous=dm.ambiguous)
+    info.update(
+        formats=list(dict.fromkeys(used)),
+        dayfirst=dm.dayfirst,
+        ambiguous=dm.ambiguous,
+        order_note=dm.kind if dm.note else None,
+    )
     note = dm.note
     return done()
 
@@ -1061,6 +1077,7 @@ class _Numbers:
     codes: np.ndarray
     decimal_comma: bool | None = None
     ambiguous: bool = False
+    mixed: bool = False  # both separators occur unambiguously
     note: str | None = None
 
 
@@ -1153,6 +1170,7 @@ def _general_numbers(
         comma = False
     elif n_us and n_eu:
         comma = decimal_comma if decimal_comma is not None else n_eu > n_us
+        res.mixed = True
         res.note = (
             f"mixed decimal separators: {n_eu} value(s) use a decimal comma and {n_us} a "
             f"decimal point; ambiguous values read with a decimal {'comma' if comma else 'point'}"
@@ -1204,14 +1222,24 @@ def parse_number(s: pd.Series, *, decimal_comma: bool | None = None) -> Parsed:
     nb = np.flatnonzero(~blank)
     out = np.full(len(t), np.nan)
     ok = np.zeros(len(t), dtype=bool)
-    info: dict[str, Any] = {"currencies": [], "decimal_comma": decimal_comma, "ambiguous": False}
+    info: dict[str, Any] = {
+        "currencies": [],
+        "decimal_comma": decimal_comma,
+        "ambiguous": False,
+        "mixed": False,
+    }
     note = None
     if nb.size:
         r = _numbers_rows(_take(_arrow(t), nb), decimal_comma)
         out[nb], ok[nb] = r.values, r.ok
         seen = np.unique(r.codes[r.ok & (r.codes >= 0)])
         curs = {r.currency[i] for i in seen} - {None}
-        info.update(currencies=sorted(curs), decimal_comma=r.decimal_comma, ambiguous=r.ambiguous)
+        info.update(
+            currencies=sorted(curs),
+            decimal_comma=r.decimal_comma,
+            ambiguous=r.ambiguous,
+            mixed=r.mixed,
+        )
         note = r.note
     out[~ok] = np.nan
     return Parsed(pd.Series(out, index=t.index), _bad_series(~blank & ~ok, t.index), note, info)
