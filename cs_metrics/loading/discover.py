@@ -186,6 +186,9 @@ def _match_workbook(path: Path, out: Discovery) -> None:
     try:
         sheets = list_sheets(path)
     except CsmError as exc:
+        if datasets_named(path.stem):
+            # named like a dataset: the user meant it as data, so it is an error, not a skip
+            raise
         out.ignored.append({"file": path.name, "reason": f"unreadable: {exc.message}"})
         return
     if not sheets:
