@@ -56,7 +56,7 @@ font-variant-numeric:tabular-nums}.better{color:#1d7a45}.worse{color:#c23030}.sa
 .legend span{display:inline-block;margin-right:12px;font-size:12px}.legend i{display:inline-block;width:10px;
 height:10px;margin-right:4px;border-radius:2px}svg text{font-family:inherit;font-size:11px;fill:#52606d}
 footer{margin-top:28px;color:#7b8794;font-size:12px}
-td:first-child{min-width:150px}.note{max-width:260px}
+td:first-child{min-width:150px}.note{max-width:200px;overflow-wrap:anywhere}.grid>*{min-width:0;overflow-x:auto}
 """
 
 
