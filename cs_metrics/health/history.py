@@ -37,7 +37,7 @@ def append_history(directory: Path, as_of: Any, config_hash: str, scores: Health
     fd, tmp = tempfile.mkstemp(prefix=".health-", suffix=".csv.tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            out.to_csv(fh, index=False, float_format="%.17g")
+            out.to_csv(fh, index=False)  # shortest repr that round-trips exactly
         os.replace(tmp, target)
     except BaseException:
         try:
