@@ -11,11 +11,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cs_metrics.config import default_config
 from cs_metrics.errors import InputError
 from cs_metrics.loading.columns import match_columns
-from cs_metrics.loading.normalize import IssueSink, drop_duplicates, normalise
+from cs_metrics.loading.normalize import IssueSink, _repeats, drop_duplicates, normalise
 
 TODAY = date(2026, 10, 1)
 
@@ -482,3 +484,17 @@ def test_clear_columns_raise_no_parser_notes():
         "date-order-against-config",
         "ambiguous-date-order",
     }
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "A", "a ", "10", "01"])), max_size=40))
+def test_repeats_equals_pandas_duplicated(cells):
+    # the Arrow shortcut must mark exactly the rows pandas' duplicated() marks
+    s = pd.Series(pd.array(cells, dtype="str"))
+    assert _repeats(s).tolist() == s.duplicated(keep="first").tolist()
+
+
+def test_repeats_by_hand():
+    # rows 0..5: x y x None y None → repeats at 2 (x), 4 (y), 5 (second missing)
+    s = pd.Series(pd.array(["x", "y", "x", None, "y", None], dtype="str"))
+    assert _repeats(s).tolist() == [False, False, True, False, True, True]

@@ -786,6 +786,27 @@ def _issue_long(ctx: _Ctx, code, column, mask, raw, rows, files, message) -> Non
 # duplicates (R3): applied after concatenation so "first in file order" spans files
 
 
+def _repeats(s: pd.Series) -> np.ndarray:
+    """`s.duplicated(keep="first")` for a text column, via Arrow's dictionary encoding:
+    it numbers distinct values in order of first appearance, so a row is a first
+    occurrence exactly when its number exceeds every earlier one (no hashing in pandas)."""
+    if s.dtype != V._STR or not len(s):
+        return s.duplicated(keep="first").to_numpy()
+    arr = V._arrow(s)
+    idx = pc.dictionary_encode(arr.combine_chunks()).indices
+    codes = np.asarray(pc.fill_null(idx, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    seen = np.maximum.accumulate(codes)
+    first = np.empty(len(codes), dtype=bool)
+    first[0] = codes[0] >= 0
+    first[1:] = codes[1:] > seen[:-1]
+    # missing values: pandas counts every NaN after the first as a repeat
+    missing = codes < 0
+    if missing.any():
+        first[missing] = False
+        first[np.flatnonzero(missing)[0]] = True
+    return ~first
+
+
 def drop_duplicates(
     dataset: str,
     frame: pd.DataFrame,
@@ -810,7 +831,7 @@ def drop_duplicates(
         return frame
     has_key = frame[key[0]].notna().to_numpy()
     if len(key) == 1:
-        dup = frame[key[0]].duplicated(keep="first").to_numpy() & has_key
+        dup = _repeats(frame[key[0]]) & has_key
     else:
         dup = frame[key].duplicated(keep="first").to_numpy() & has_key
     if not dup.any():

@@ -473,7 +473,7 @@ def _arrow_csv(src: Path | bytes, start: int, end: int, delim: str, ncols: int):
             stream = pa.BufferReader(pa.py_buffer(src)[start:end])
         table = pacsv.read_csv(
             stream,
-            read_options=pacsv.ReadOptions(column_names=names, block_size=8 << 20),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=4 << 20),
             parse_options=pacsv.ParseOptions(
                 delimiter=delim, newlines_in_values=True, ignore_empty_lines=False
             ),
@@ -923,10 +923,20 @@ def _row_kinds(
     if n == 0 or width == 0:
         z = np.zeros(n, dtype=bool)
         return ~z, z, z
-    filled = body.notna().to_numpy()
-    count = filled.sum(axis=1)
+    # per column, not as an n × width matrix: columns without missing cells cost nothing
+    count = np.zeros(n, dtype=np.int64)
+    first = np.zeros(n, dtype=np.int64)  # first filled column (0 for a blank row)
+    for j in range(width - 1, -1, -1):
+        col = body.iloc[:, j]
+        backing = getattr(col.array, "_pa_array", None)  # Arrow-backed text
+        if backing is not None and backing.null_count == 0:
+            count += 1
+            first[:] = j
+            continue
+        f = col.notna().to_numpy(dtype=bool)
+        count += f
+        first[f] = j
     blank = count == 0
-    first = filled.argmax(axis=1)
     sparse = (count > 0) & (count <= max(2, width // 2)) & (first <= 1)
     last_filled = np.flatnonzero(~blank)
     candidates = np.flatnonzero(sparse)

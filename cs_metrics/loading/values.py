@@ -78,15 +78,10 @@ def _text(s: Any) -> pd.Series:
     return s.str.strip()
 
 
-# Bytes that may start or end a value `str.strip` would shorten: ASCII control
-# and space bytes, and every non-ASCII byte (Unicode spaces), to be safe.
-_EDGE_BYTES = np.zeros(256, dtype=bool)
-_EDGE_BYTES[:0x21] = True
-_EDGE_BYTES[0x7F:] = True
-
-
 def _may_need_strip(arr: pa.ChunkedArray) -> bool:
-    """False only when no value starts or ends with a byte in _EDGE_BYTES."""
+    """False only when no value starts or ends with a byte `str.strip` might remove:
+    ASCII control and space bytes (< 0x21), and every non-ASCII byte (>= 0x7F,
+    Unicode spaces), to be safe."""
     for c in arr.chunks:
         if not len(c):
             continue
@@ -98,8 +93,12 @@ def _may_need_strip(arr: pa.ChunkedArray) -> bool:
         otype = np.int64 if pa.types.is_large_string(c.type) else np.int32
         offs = np.frombuffer(bufs[1], dtype=otype)[c.offset : c.offset + len(c) + 1]
         data = np.frombuffer(bufs[2], dtype=np.uint8)
-        ne = offs[1:] > offs[:-1]
-        if _EDGE_BYTES[data[offs[:-1][ne]]].any() or _EDGE_BYTES[data[offs[1:][ne] - 1]].any():
+        starts, ends = offs[:-1], offs[1:]
+        ne = ends > starts
+        if not ne.all():
+            starts, ends = starts[ne], ends[ne]
+        first, last = data[starts], data[ends - 1]
+        if ((first < 0x21) | (first >= 0x7F)).any() or ((last < 0x21) | (last >= 0x7F)).any():
             return True
     return False
 
@@ -319,6 +318,15 @@ def _iso(arr: Any) -> tuple[np.ndarray, np.ndarray]:
     """ISO 8601 (any offsets, fractions): (UTC ns, ok). Plain 'YYYY-MM-DD[ HH:MM:SS]'
     values are read by arrow's strptime (several times faster, no Python strings);
     the rest by pandas' ISO parser, which gives the same result on the plain ones."""
+    ns, ok = _iso_plain(arr)
+    rem = np.flatnonzero(~ok)
+    if rem.size:
+        ns[rem], ok[rem] = _iso_pandas(_take(arr, rem))
+    return ns, ok
+
+
+def _iso_plain(arr: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The plain ISO values of `arr` (see _PLAIN_ISO) read by strptime: (ns, ok)."""
     n = len(arr)
     ns = np.full(n, _NAT, dtype=np.int64)
     ok = np.zeros(n, dtype=bool)
@@ -342,8 +350,6 @@ def _iso(arr: Any) -> tuple[np.ndarray, np.ndarray]:
         rows = rem[hit[good]]
         ns[rows], ok[rows] = secs[good] * _NS_PER_S, True
         rem = rem[~ok[rem]]
-    if rem.size:
-        ns[rem], ok[rem] = _iso_pandas(_take(arr, rem))
     return ns, ok
 
 
@@ -529,9 +535,15 @@ def _parse_rounds(
                 continue
             sub = _take(arr, rem)
             if family == "iso":
-                rows = np.flatnonzero(_match(sub, _ISO_PREFIX))
-                ns, good = _iso(_take(sub, rows))
-                good_rows = rows[good]
+                # plain values first (they all have the ISO prefix), so the prefix
+                # regex and pandas' parser only see the others
+                ns, good = _iso_plain(sub)
+                other = np.flatnonzero(~good)
+                if other.size:
+                    rows = other[_match(_take(sub, other), _ISO_PREFIX)]
+                    if rows.size:
+                        ns[rows], good[rows] = _iso_pandas(_take(sub, rows))
+                good_rows = np.flatnonzero(good)
                 u = ["ISO8601"] if good.any() else []
             elif family == "free":
                 ns, good, u = _cascade(sub, [_FREE_FMTS[i] for i in free])
