@@ -319,3 +319,13 @@ def test_fatal_problems_of_all_files_raised_together(tmp_path):
         load(tmp_path, today=TODAY)
     got = sorted((i.code, i.file) for i in e.value.issues)
     assert got == [("missing-column", "billing.csv"), ("unreadable-file", "tickets.csv")]
+
+
+def test_load_restores_the_arrow_memory_pool(tmp_path):
+    import pyarrow as pa
+
+    (tmp_path / "tickets.csv").write_text("Id,Created at,Status\n1,2026-01-02,Open\n", encoding="utf-8")
+    before = pa.default_memory_pool().backend_name
+    b = load(None, explicit={"tickets": tmp_path / "tickets.csv"}, today=date(2026, 10, 1))
+    assert pa.default_memory_pool().backend_name == before
+    assert b.datasets["tickets"].frame["status"].tolist() == ["open"]

@@ -498,3 +498,37 @@ def test_repeats_by_hand():
     # rows 0..5: x y x None y None → repeats at 2 (x), 4 (y), 5 (second missing)
     s = pd.Series(pd.array(["x", "y", "x", None, "y", None], dtype="str"))
     assert _repeats(s).tolist() == [False, False, True, False, True, True]
+
+
+def test_consume_frees_category_text_and_gives_the_same_frame():
+    data = {
+        "Id": ["1", "2", "3"],
+        "Created at": ["2026-01-02 10:00:00", "2026-01-03 11:00:00", "bad"],
+        "Status": ["Open", "SOLVED", " open "],
+        "Priority": ["High", "low", ""],
+    }
+    plain, sink_a = run("tickets", data)
+    raw = pd.DataFrame({k: pd.array(v, dtype="str") for k, v in data.items()})
+    m = match_columns("tickets", list(raw.columns), None, "t.csv")
+    sink_b = IssueSink()
+    eaten = normalise(
+        "tickets", raw, np.arange(2, 5), "t.csv", m,
+        config=default_config(), today=TODAY, sink=sink_b, consume=True,
+    )
+    pd.testing.assert_frame_equal(plain.frame, eaten.frame)
+    assert [(i.code, i.row, i.column, i.value) for i in sink_a.issues] == [
+        (i.code, i.row, i.column, i.value) for i in sink_b.issues
+    ]
+    # category text is gone from the caller's frame; dates stay for issues
+    assert list(raw.columns) == ["Id", "Created at"]
+    # without consume the caller's frame is untouched
+    raw2 = pd.DataFrame({k: pd.array(v, dtype="str") for k, v in data.items()})
+    normalise("tickets", raw2, np.arange(2, 5), "t.csv", m, config=default_config(), today=TODAY)
+    assert list(raw2.columns) == list(data)
+
+
+def test_release_memory_is_harmless():
+    from cs_metrics.loading.normalize import release_memory
+
+    release_memory()
+    release_memory()

@@ -9,6 +9,7 @@ else is a row issue in `Bundle.issues`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,6 +29,7 @@ from cs_metrics.loading.normalize import (
     Normalised,
     drop_duplicates,
     normalise,
+    release_memory,
     survey_types_in_config,
 )
 from cs_metrics.schemas import DATASETS, SCHEMAS
@@ -60,6 +62,38 @@ def load(
     progress: Callable[[str], None] | None = None,
 ) -> Bundle:
     """Read every dataset found in `source` (folder or workbook) and/or `explicit` files."""
+    with _returning_pool():
+        return _load(source, explicit, config, today, progress)
+
+
+@contextmanager
+def _returning_pool():
+    """Arrow allocates from jemalloc while loading, when this pyarrow has it: it hands
+    freed scratch back to the system promptly, where the default mimalloc keeps up to
+    a few hundred MB of a big file's parsing resident. The previous pool is restored;
+    buffers remember their own pool, so mixing is safe."""
+    import pyarrow as pa
+
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except (NotImplementedError, AttributeError):
+        yield
+        return
+    before = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(before)
+
+
+def _load(
+    source: Path | str | None,
+    explicit: dict[str, Path] | None,
+    config: dict | None,
+    today: date | None,
+    progress: Callable[[str], None] | None,
+) -> Bundle:
     from cs_metrics.config import default_config
     from cs_metrics.loading.discover import discover
     from cs_metrics.loading.readers import read_table
@@ -107,7 +141,7 @@ def load(
                 # the file's other columns are never used: free them before parsing
                 used = set(match.mapping.values())
                 raw.frame = raw.frame[[h for h in raw.frame.columns if h in used]]
-            _release_memory()
+            release_memory()
             norm = normalise(
                 a.dataset,
                 raw.frame,
@@ -121,6 +155,7 @@ def load(
                 date1904=raw.date1904,
                 sheet=a.sheet,
                 sink=sink,
+                consume=True,
             )
         except CsmError as e:
             fatal.extend(
@@ -140,7 +175,7 @@ def load(
             )
         parts.setdefault(a.dataset, []).append(_Part(raw.file, match, norm))
         del raw
-        _release_memory()
+        release_memory()
 
     # R12: several files for one dataset must map to the same columns
     for ds, items in parts.items():
@@ -251,16 +286,6 @@ def load(
 # Datasets whose normaliser reads only the mapped columns (accounts keep their
 # other columns as attributes; surveys read `Finished` and score-type columns).
 _ONLY_MAPPED = frozenset({"tickets", "billing", "usage"})
-
-
-def _release_memory() -> None:
-    """Hand memory Arrow freed back to the system, so big files stay within budget."""
-    try:
-        import pyarrow as pa
-
-        pa.default_memory_pool().release_unused()
-    except (ImportError, AttributeError):
-        pass
 
 
 def columns_first(items: list[_Part]) -> dict[str, str]:

@@ -67,6 +67,32 @@ _ESCALATION_TAG = r"(?:^|[\s,;])(?:escalated|escalation)(?:$|[\s,;])"  # RE2: no
 _KNOWN_TYPES = ("nps", "csat", "ces")
 
 
+def release_memory() -> None:
+    """Hand freed memory back to the system (Arrow's pool and, on glibc, malloc's
+    heap, where numpy's freed column-sized scratch otherwise stays resident), so
+    big files stay within the memory budget. Cheap; a no-op where unsupported."""
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+_TRIM: list = []
+
+
+def _malloc_trim():
+    if not _TRIM:
+        try:
+            import ctypes
+            import ctypes.util
+
+            name = ctypes.util.find_library("c")
+            _TRIM.append(getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None)
+        except (OSError, AttributeError):
+            _TRIM.append(None)
+    return _TRIM[0]
+
+
 class IssueSink:
     """Collects issues with a cap per (dataset, code, column) and exact counts."""
 
@@ -370,6 +396,12 @@ def _number_note(header: str, p, ctx: _Ctx) -> None:
     )
 
 
+def _unread_later(header: str, match: ColumnMatch, dataset: str) -> bool:
+    """No other canonical column, and no later step, reads this raw column."""
+    uses = [c for c, h in match.mapping.items() if h == header]
+    return len(uses) == 1 and dataset in ("tickets", "billing", "usage")
+
+
 def normalise(
     dataset: str,
     raw: pd.DataFrame,
@@ -384,8 +416,14 @@ def normalise(
     date1904: bool = False,
     sheet: str | None = None,
     sink: IssueSink | None = None,
+    consume: bool = False,
 ) -> Normalised:
-    """Typed canonical frame of one file (not yet deduplicated or linked)."""
+    """Typed canonical frame of one file (not yet deduplicated or linked).
+
+    `consume=True` (used by `load`, which no longer needs the text) lets the
+    normaliser delete columns of `raw` in place once nothing reads them, so a
+    big file's text is freed column by column instead of at the end.
+    """
     config = config or {}
     sink = sink if sink is not None else IssueSink()
     schema = SCHEMAS[dataset]
@@ -393,7 +431,10 @@ def normalise(
     rows = (
         np.asarray(row_numbers, dtype=np.int64) if row_numbers is not None else np.arange(2, n + 2)
     )
-    raw = raw.reset_index(drop=True)
+    if not consume:
+        raw = raw.reset_index(drop=True)
+    elif not raw.index.equals(pd.RangeIndex(n)):
+        raw.index = pd.RangeIndex(n)  # in place: `raw` is the caller's frame
     dates_cfg = config.get("dates") or {}
     ctx = _Ctx(
         dataset,
@@ -427,8 +468,11 @@ def normalise(
                     f"required '{header}' is empty; row set aside",
                 )
         out[cname] = _parse(col, s, header, ctx)
+        del s
+        if consume and col.type == "category" and _unread_later(header, match, dataset):
+            del raw[header]  # its text is not needed for issues later on
         if n >= _RELEASE_ROWS:
-            pa.default_memory_pool().release_unused()  # parsers' scratch, before the next column
+            release_memory()  # the parsers' scratch, before the next column
 
     frame = pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
     frame[ROW] = rows
