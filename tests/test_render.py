@@ -308,6 +308,87 @@ def test_xlsx_with_no_health(data):
     assert wb["Health"].max_row == 1
 
 
+def test_xlsx_health_sheet_layout_formats_and_rules(report):
+    wb = _book(report)
+    h = wb["Health"]
+    # the fixture has 5 accounts: header + 5 rows, 14 columns (A..N)
+    assert h.freeze_panes == "A2" and h.auto_filter.ref == "A1:N6"
+    assert h.column_dimensions["C"].width == 32  # Name column width from xlsx.py
+    head = h["A1"]
+    assert head.value == "Rank" and head.font.b
+    assert head.fill.fgColor.rgb == "FF334E68" and head.font.color.rgb == "FFFFFFFF"
+    row = {c.column_letter: c for c in h[2]}
+    assert row["A"].value == 1 and row["A"].number_format == "#,##0"
+    assert isinstance(row["D"].value, float) and row["D"].number_format == "0.0"
+    assert row["G"].number_format == "+0.0;-0.0;0.0"
+    assert row["H"].number_format == '#,##0.00 "USD";-#,##0.00 "USD"'
+    rules = [(str(cf.sqref), r) for cf in h.conditional_formatting for r in cf.rules]
+    kinds = sorted(r.type for _, r in rules)
+    assert kinds.count("expression") >= 1 and kinds.count("colorScale") == 1
+    scale = next(r for _, r in rules if r.type == "colorScale")
+    assert [v.val for v in scale.colorScale.cfvo] == [0, 50, 100]
+    healthy = next(r for _, r in rules if r.type == "expression" and '"healthy"' in r.formula[0])
+    assert healthy.dxf.fill.fgColor.rgb == "FFC6EFCE" and healthy.dxf.font.b
+    assert {s for s, _ in rules} == {"E2:E6", "D2:D6"}
+    # KPIs: change coloured green or red by the KPI's direction
+    kp_rules = [r for cf in wb["KPIs"].conditional_formatting for r in cf.rules]
+    assert sorted(r.dxf.font.color.rgb for r in kp_rules) == ["FF006100", "FF9C0006"]
+
+
+def test_xlsx_is_the_same_bytes_across_seconds(report, monkeypatch):
+    import datetime as dt
+    import zipfile
+
+    first = render(report, "xlsx")
+    z = zipfile.ZipFile(io.BytesIO(first))
+    assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert b"2000-01-01T00:00:00Z" in z.read("docProps/core.xml")
+    # a later clock must not change a byte (zip dates and document dates are fixed)
+    later = dt.datetime(2031, 5, 6, 7, 8, 9)
+
+    class Clock(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return later.replace(tzinfo=tz)
+
+    monkeypatch.setattr(dt, "datetime", Clock)
+    monkeypatch.setattr("time.time", lambda: later.timestamp())
+    assert render(report, "xlsx") == first
+
+
+def test_xlsx_writer_keeps_text_as_text_and_numbers_as_numbers():
+    openpyxl = pytest.importorskip("openpyxl")
+    np = pytest.importorskip("numpy")
+    from cs_metrics.render.xlsx_writer import Cell, Style, Workbook
+
+    wb = Workbook()
+    sh = wb.add_sheet("T:/x", [10, 0, 5], freeze_header=True)
+    fill = Style(fill="FFEB9C", bold=True)
+    # unneutralised text that openpyxl alone would turn into a formula or an error value
+    sh.append(["=1+1", "#N/A", "#DIV/0!", "=SUM(A1)"], [None, None, Style("0.0"), None])
+    sh.append(
+        [float("nan"), float("inf"), np.int64(3), np.float64(2.5), True, None, Cell(None, fill)]
+    )
+    sh.append(["x" * 40000, "a\x00b\x1f\ufffec", 7])
+    sh.autofilter()
+    back = openpyxl.load_workbook(io.BytesIO(wb.to_bytes()))
+    ws = back["T  x"]  # ':' and '/' are not allowed in sheet names
+    first = next(ws.iter_rows(max_row=1, max_col=4))
+    assert [c.value for c in first] == ["=1+1", "#N/A", "#DIV/0!", "=SUM(A1)"]
+    assert all(c.data_type == "s" for c in first)
+    r2 = {c.column_letter: c for c in ws[2]}
+    assert "A" not in r2 or r2["A"].value is None  # NaN and inf: empty cells, not text
+    assert "B" not in r2 or r2["B"].value is None
+    assert r2["C"].value == 3 and r2["C"].data_type == "n"  # numpy int stays a number
+    assert r2["D"].value == 2.5 and r2["E"].value is True
+    assert r2["G"].value is None and r2["G"].fill.fgColor.rgb == "FFFFEB9C" and r2["G"].font.b
+    long, ctrl = ws["A3"].value, ws["B3"].value
+    assert len(long) == 32767 and long.endswith("…")  # Excel's cell limit
+    assert ctrl == "abc"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:G3"
+    assert ws.column_dimensions["A"].width == 10 and ws.column_dimensions["C"].width == 5
+
+
 # ------------------------------------------------------------------ formatting
 @pytest.mark.parametrize(
     "value,unit,expected",

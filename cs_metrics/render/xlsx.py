@@ -4,8 +4,9 @@ Numbers stay numbers (unrounded) with a number format per unit (currency,
 percent, hours...); headers are styled, the header row is frozen and has an
 autofilter; bands are coloured by conditional formats and scores by a colour
 scale. Every text cell is neutralised: a name like `=HYPERLINK(...)` must
-never become a formula. Written by the streaming `xlsx_writer` (50,000
-accounts in seconds); the tests read it back with openpyxl.
+never become a formula. Written with openpyxl's write-only mode through the
+small interface in `xlsx_writer` (styles built once, rows streamed); the
+tests read it back with openpyxl.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def table(
 
 def _col_range(sh: SheetWriter, col: int) -> str:
     letter = col_letter(col)
-    return f"{letter}2:{letter}{max(sh.sh.n_rows, 2)}"
+    return f"{letter}2:{letter}{max(sh.n_rows, 2)}"
 
 
 def _summary(wb: Workbook, report: Any) -> None:
