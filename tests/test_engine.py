@@ -67,3 +67,12 @@ def test_groups_exclude_orphans_and_blank_values_form_their_own_group():
     assert list(ids) == ["A"] and frames["tickets"]["ticket_id"].tolist() == ["1"]
     assert frames["tickets"].shape[0] + groups["SMB"][1]["tickets"].shape[0] == 2  # orphan in none
     assert groups["(blank)"][1]["tickets"].empty
+
+
+def test_set_aside_counts_only_the_alternative_in_use():
+    b = _bundle(tickets_rows_read=4)  # tickets: 1 row set aside; accounts: none
+    b.datasets["accounts"].rows_read = 5  # accounts: 2 set aside
+    k = KPI("x", "X", "support", "count", "lower", "d", ("tickets.created_at|accounts",), _count_tickets)
+    w = window_for(T("2026-10-31"), "month")
+    (v,) = _values([k], compute_window(b, {}, w, kpis=[k]), {}, b)
+    assert v.set_aside == 1  # tickets fed it; the accounts alternative did not

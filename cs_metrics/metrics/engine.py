@@ -30,8 +30,21 @@ def _frames(bundle: Bundle) -> dict[str, pd.DataFrame]:
     return {name: ds.frame for name, ds in bundle.datasets.items()}
 
 
-def _datasets_of(k: KPI) -> set[str]:
-    return {opt.partition(".")[0] for need in k.needs for opt in need.split("|")}
+def _datasets_of(k: KPI, bundle: Bundle) -> set[str]:
+    """Datasets that feed a KPI: for alternatives ("billing|accounts.mrr") only the
+    first one the data has, since that is the one the KPI uses (R35 set_aside)."""
+    out = set()
+    for need in k.needs:
+        options = need.split("|")
+        for opt in options:
+            ds, _, col = opt.partition(".")
+            d = bundle.datasets.get(ds)
+            if d is not None and (not col or col in d.frame.columns):
+                out.add(ds)
+                break
+        else:
+            out.add(options[0].partition(".")[0])
+    return out
 
 
 def evaluate(k: KPI, ctx: Context) -> Result:
@@ -87,7 +100,7 @@ def _values(
                 value=r.value,
                 previous=None if p is None else p.value,
                 n=r.n,
-                set_aside=sum(bundle.set_aside(d) for d in _datasets_of(k)),
+                set_aside=sum(bundle.set_aside(d) for d in _datasets_of(k, bundle)),
                 unavailable_reason=r.unavailable_reason,
                 extra=r.extra,
                 description=k.description,
