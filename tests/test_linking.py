@@ -185,3 +185,26 @@ def test_blank_reference_is_an_orphan_with_its_own_message():
     (o,) = issues
     assert (o.code, o.row, o.value) == ("orphan-account", 2, None)
     assert "no account reference" in o.message and counts["orphan"] == 1
+
+
+def test_shared_account_maps_give_the_same_links():
+    from cs_metrics.loading.linking import account_maps
+
+    refs = ["A-1", "acme inc", "twin", "a-2", "nobody", None, "0015g00000ABCDEAAA", "globex.de"]
+    emails = ["x@acme.com", None, None, None, "y@umbrella.com", "z@globex.de", None, None]
+    plain = link(frame(refs, emails), ACCOUNTS, "tickets", INFO)
+    maps = account_maps(ACCOUNTS)
+    shared = link(frame(refs, emails), ACCOUNTS, "tickets", INFO, maps=maps)
+    pd.testing.assert_frame_equal(plain[0], shared[0])
+    assert plain[2] == shared[2]
+    assert [(i.code, i.row, i.value) for i in plain[1]] == [(i.code, i.row, i.value) for i in shared[1]]
+    # maps of another accounts frame are not used: only A-1 exists there
+    other = ACCOUNTS.iloc[:1].copy()
+    got = link(frame(["A-1", "B-7"]), ACCOUNTS, "tickets", INFO, maps=account_maps(other))[0]
+    assert got["account_id"].tolist() == ["A-1", "B-7"]
+
+
+def test_legal_suffixes_folded_by_the_column_regex():
+    # several suffixes in a row go, a suffix inside the name stays
+    got = normalise_name(pd.Series(["Acme Co Ltd", "Co-op Stores Inc.", "S.A. Widgets SA"], dtype="str"))
+    assert got.tolist() == ["acme", "coopstores", "sawidgets"]

@@ -9,7 +9,7 @@ few thousand organisations cost a few thousand lookups.
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -48,7 +48,9 @@ LEGAL_SUFFIXES = frozenset(
 # columns carrying an e-mail per dataset (their domain can stand in, R7)
 EMAIL_COLUMNS = {"tickets": "requester_email", "surveys": "respondent", "billing": "customer_email"}
 KEEP_ORPHANS = ("tickets", "surveys")
-_SUFFIX_RE = re.compile(r"(?:\s(?:" + "|".join(sorted(LEGAL_SUFFIXES)) + r"))+$")
+# a pattern string, not a compiled `re`: pandas then runs it in Arrow's RE2 over
+# the whole column instead of calling Python's re.sub per cell
+_SUFFIX_RE = r"(?:\s(?:" + "|".join(sorted(LEGAL_SUFFIXES)) + r"))+$"
 
 
 def normalise_name(s: pd.Series) -> pd.Series:
@@ -87,36 +89,23 @@ def _lookup(keys: pd.Series, table: dict) -> np.ndarray:
 _METHODS = ("id", "id_ci", "name", "domain")
 
 
-def link(
-    frame: pd.DataFrame,
-    accounts: pd.DataFrame | None,
-    dataset: str,
-    file_info: dict[str, dict[str, str]],
-    sink: IssueSink | None = None,
-) -> tuple[pd.DataFrame, list[Issue], dict[str, int]]:
-    """Resolve `account_id` of a canonical frame; returns (frame, issues, counts by method).
+@dataclass
+class AccountMaps:
+    """The accounts side of linking: keys → account position, and keys several accounts share."""
 
-    `file_info[file]` names the headers used for the reference ("account_id")
-    and the e-mail ("email") in each source file, for issue locations.
-    Result: `account_ref` = raw reference, `account_id` = linked id (or NA).
-    """
-    sink = sink if sink is not None else IssueSink()
-    start = len(sink.issues)
-    frame = frame.copy(deep=False)
-    n = len(frame)
-    if "account_id" in frame.columns:
-        ref = frame["account_id"].astype("str")
-    else:
-        ref = pd.Series(pd.array([None] * n, dtype="str"), index=frame.index)
-    frame["account_ref"] = ref
-    email_col = EMAIL_COLUMNS.get(dataset)
-    email = frame[email_col].astype("str") if email_col and email_col in frame.columns else None
+    accounts: pd.DataFrame  # the frame these maps were built from
+    ids: pd.Series
+    exact: dict
+    sf15: dict
+    ci: dict
+    name: dict
+    name_shared: set
+    dom: dict
+    dom_shared: set
 
-    if accounts is None:
-        frame["account_id"] = ref
-        counts = {"unlinked": int(ref.notna().sum()), "orphan": 0}
-        return frame, sink.issues[start:], counts
 
+def account_maps(accounts: pd.DataFrame) -> AccountMaps:
+    """Build once per load; `link` uses it for every dataset."""
     acc_ids = accounts["account_id"].astype("str").reset_index(drop=True)
     pos = np.arange(len(acc_ids))
     exact_map = dict(zip(acc_ids.to_numpy(dtype=object), pos))
@@ -135,6 +124,48 @@ def link(
         if "domain" in accounts.columns
         else ({}, set())
     )
+    return AccountMaps(
+        accounts, acc_ids, exact_map, sf15_map, ci_map, name_map, name_shared, dom_map, dom_shared
+    )
+
+
+def link(
+    frame: pd.DataFrame,
+    accounts: pd.DataFrame | None,
+    dataset: str,
+    file_info: dict[str, dict[str, str]],
+    sink: IssueSink | None = None,
+    maps: AccountMaps | None = None,
+) -> tuple[pd.DataFrame, list[Issue], dict[str, int]]:
+    """Resolve `account_id` of a canonical frame; returns (frame, issues, counts by method).
+
+    `file_info[file]` names the headers used for the reference ("account_id")
+    and the e-mail ("email") in each source file, for issue locations.
+    Result: `account_ref` = raw reference, `account_id` = linked id (or NA).
+    `maps`: `account_maps(accounts)`, to share that work across datasets.
+    """
+    sink = sink if sink is not None else IssueSink()
+    start = len(sink.issues)
+    frame = frame.copy(deep=False)
+    n = len(frame)
+    if "account_id" in frame.columns:
+        ref = frame["account_id"].astype("str")
+    else:
+        ref = pd.Series(pd.array([None] * n, dtype="str"), index=frame.index)
+    frame["account_ref"] = ref
+    email_col = EMAIL_COLUMNS.get(dataset)
+    email = frame[email_col].astype("str") if email_col and email_col in frame.columns else None
+
+    if accounts is None:
+        frame["account_id"] = ref
+        counts = {"unlinked": int(ref.notna().sum()), "orphan": 0}
+        return frame, sink.issues[start:], counts
+
+    if maps is None or maps.accounts is not accounts:
+        maps = account_maps(accounts)
+    acc_ids = maps.ids
+    exact_map, sf15_map, ci_map = maps.exact, maps.sf15, maps.ci
+    name_map, name_shared, dom_map, dom_shared = maps.name, maps.name_shared, maps.dom, maps.dom_shared
 
     # resolve each distinct reference once, in R7 order
     codes, uniq = pd.factorize(ref, use_na_sentinel=True)

@@ -21,7 +21,7 @@ from pandas.api.types import union_categoricals
 from cs_metrics.bundle import Bundle, Dataset
 from cs_metrics.errors import CsmError, InputError, Issue, format_issues
 from cs_metrics.loading.columns import ColumnMatch, match_columns
-from cs_metrics.loading.linking import EMAIL_COLUMNS, link
+from cs_metrics.loading.linking import EMAIL_COLUMNS, account_maps, link
 from cs_metrics.loading.normalize import (
     FILE,
     ROW,
@@ -211,6 +211,7 @@ def _load(
     bundle = Bundle(ignored_files=list(disc.ignored))
     order = [d for d in DATASETS if d in parts]  # accounts first
     accounts_frame = None
+    maps = None
     for ds in order:
         items = parts[ds]
         say(f"preparing {ds}")
@@ -261,7 +262,9 @@ def _load(
                 }
                 for p in items
             }
-            frame, _, counts = link(frame, accounts_frame, ds, info, sink)
+            if accounts_frame is not None and maps is None:
+                maps = account_maps(accounts_frame)
+            frame, _, counts = link(frame, accounts_frame, ds, info, sink, maps=maps)
             meta["linking"] = counts
         rows_read = sum(p.norm.rows_read for p in items)
         ds_obj = Dataset(

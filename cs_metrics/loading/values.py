@@ -1321,8 +1321,12 @@ def parse_bool(s: pd.Series) -> Parsed:
         return Parsed(s.astype("boolean"), _bad_series(np.zeros(len(s), bool), s.index))
     t = _text(s)
     blank = _blank_np(t)
-    codes, uniques = pd.factorize(t.str.lower())
-    codes = np.asarray(codes)
+    arr = _arrow(t)
+    enc = pc.dictionary_encode(arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0))
+    codes = np.asarray(
+        pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64
+    )
+    uniques = pc.utf8_lower(enc.dictionary).to_pylist()  # distinct values, lower-cased
     lut = [_bool_token(u) for u in uniques]
     known = np.array([v is not None for v in lut] + [False])[codes]
     truth = np.array([bool(v) for v in lut] + [False])[codes]
