@@ -31,7 +31,8 @@ def _reasons(missing: np.ndarray, reason: str) -> np.ndarray:
 def linear(m: Measure, raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """worst → 0, best → 100, straight line between, clamped (worst may be above best)."""
     x = as_numbers(raw)
-    s = np.clip((x - m.worst) / (m.best - m.worst) * 100.0, 0.0, 100.0) + 0.0  # + 0.0: no −0.0
+    with np.errstate(over="ignore"):  # huge raw values overflow to ±inf, which the clamp handles
+        s = np.clip((x - m.worst) / (m.best - m.worst) * 100.0, 0.0, 100.0) + 0.0  # + 0.0: no −0.0
     return s, _not_a_number(raw, x, m)
 
 
