@@ -789,3 +789,21 @@ def test_plain_iso_hand_values() -> None:
     assert p.values.iloc[0] == TS("2024-04-30 10:00:00")
     assert pd.isna(p.values.iloc[1]) and bool(p.bad.iloc[1])
     assert p.values.iloc[2] == TS("2024-02-29")
+
+
+def test_plain_iso_once_per_distinct_value_equals_each() -> None:
+    # repeated values take the distinct-value path; the result must be row for row
+    # what reading every value gives
+    cells = (_ISO_SAMPLES + ["2026-01-02 03:04:05", "2026-01-02"]) * 8
+    arr = _values_mod._arrow(pd.Series(cells, dtype="str"))
+    saved = _values_mod._DISTINCT_MIN_ROWS
+    try:
+        _values_mod._DISTINCT_MIN_ROWS = 0
+        assert _values_mod._distinct(arr) is not None
+        ns, ok = _values_mod._iso_plain(arr)
+    finally:
+        _values_mod._DISTINCT_MIN_ROWS = saved
+    ns_each, ok_each = _values_mod._iso_plain_each(arr)
+    assert ok.tolist() == ok_each.tolist()
+    assert ns[ok].tolist() == ns_each[ok_each].tolist()
+    assert ok.sum() == 8 * 4  # 2024-02-29, 2024-12-31T23:59:59 and the two 2026 values

@@ -48,9 +48,9 @@ LEGAL_SUFFIXES = frozenset(
 # columns carrying an e-mail per dataset (their domain can stand in, R7)
 EMAIL_COLUMNS = {"tickets": "requester_email", "surveys": "respondent", "billing": "customer_email"}
 KEEP_ORPHANS = ("tickets", "surveys")
-# a pattern string, not a compiled `re`: pandas then runs it in Arrow's RE2 over
-# the whole column instead of calling Python's re.sub per cell
-_SUFFIX_RE = r"(?:\s(?:" + "|".join(sorted(LEGAL_SUFFIXES)) + r"))+$"
+# A pattern string without `\s` (the text holds only [0-9a-z ] by then), so
+# pandas runs it in Arrow's RE2 over the whole column instead of re.sub per cell.
+_SUFFIX_RE = r"(?: (?:" + "|".join(sorted(LEGAL_SUFFIXES)) + r"))+$"
 
 
 def normalise_name(s: pd.Series) -> pd.Series:

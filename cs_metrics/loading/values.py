@@ -326,7 +326,18 @@ def _iso(arr: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _iso_plain(arr: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The plain ISO values of `arr` (see _PLAIN_ISO) read by strptime: (ns, ok)."""
+    """The plain ISO values of `arr` (see _PLAIN_ISO) read by strptime: (ns, ok).
+    Each value is read on its own, so a column of few distinct values (dates,
+    period starts) is read once per distinct value."""
+    d = _distinct(arr) if arr.null_count == 0 else None
+    if d is not None:
+        uniq, idx, _ = d
+        ns, ok = _iso_plain_each(uniq)
+        return ns[idx], ok[idx]
+    return _iso_plain_each(arr)
+
+
+def _iso_plain_each(arr: Any) -> tuple[np.ndarray, np.ndarray]:
     n = len(arr)
     ns = np.full(n, _NAT, dtype=np.int64)
     ok = np.zeros(n, dtype=bool)
