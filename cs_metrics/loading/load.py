@@ -79,6 +79,10 @@ def _returning_pool():
     except (NotImplementedError, AttributeError):
         yield
         return
+    try:
+        pa.jemalloc_set_decay_ms(0)  # purge freed pages at once, not after a delay
+    except (NotImplementedError, AttributeError, OSError):
+        pass
     before = pa.default_memory_pool()
     pa.set_memory_pool(pool)
     try:

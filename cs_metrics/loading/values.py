@@ -354,7 +354,7 @@ def _iso_plain_each(arr: Any) -> tuple[np.ndarray, np.ndarray]:
         secs = pc.fill_null(pc.cast(got, pa.int64()), _MIN_S - 1).to_numpy(zero_copy_only=False)
         good = (secs >= _MIN_S) & (secs < _MAX_S)
         # a day of 29-31 may have rolled over (31/04 → 01/05): read the day back
-        given = _to_int(pc.utf8_slice_codeunits(vals, 8, 10), -1)
+        given = _day_digits(vals)
         suspect = np.flatnonzero(good & (given >= 29))
         if suspect.size:
             good[suspect] &= _ymd(secs[suspect] * _NS_PER_S)[2] == given[suspect]
@@ -362,6 +362,21 @@ def _iso_plain_each(arr: Any) -> tuple[np.ndarray, np.ndarray]:
         ns[rows], ok[rows] = secs[good] * _NS_PER_S, True
         rem = rem[~ok[rem]]
     return ns, ok
+
+
+def _day_digits(arr: Any) -> np.ndarray:
+    """The day written at characters 8-9 of non-null 'YYYY-MM-DD…' values (ASCII there,
+    as `_PLAIN_ISO` checked), read from the bytes: no new string column."""
+    out = []
+    for c in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
+        if not len(c):
+            continue
+        bufs = c.buffers()
+        otype = np.int64 if pa.types.is_large_string(c.type) else np.int32
+        starts = np.frombuffer(bufs[1], dtype=otype)[c.offset : c.offset + len(c)]
+        data = np.frombuffer(bufs[2], dtype=np.uint8)
+        out.append((data[starts + 8].astype(np.int16) - 48) * 10 + (data[starts + 9] - 48))
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int16)
 
 
 def _iso_pandas(arr: Any) -> tuple[np.ndarray, np.ndarray]:
