@@ -81,9 +81,20 @@ def _unique_map(keys: pd.Series, positions: np.ndarray) -> tuple[dict, set]:
     return dict(zip(uniq["k"], uniq["p"])), shared
 
 
-def _lookup(keys: pd.Series, table: dict) -> np.ndarray:
+class _Keyed:
+    """A key → account position table as an Index, built once and probed per dataset."""
+
+    def __init__(self, table: dict) -> None:
+        self.index = pd.Index(list(table.keys()), dtype=object)
+        self.pos = np.fromiter(table.values(), dtype=np.int64, count=len(table))
+
+
+def _lookup(keys: pd.Series, table: dict | _Keyed) -> np.ndarray:
     """Account position per key, -1 when absent."""
-    return keys.map(table).fillna(-1).to_numpy(dtype=np.int64)
+    if not isinstance(table, _Keyed):
+        table = _Keyed(table)
+    at = table.index.get_indexer(keys.to_numpy(dtype=object, na_value=None))
+    return np.where(at >= 0, table.pos[np.maximum(at, 0)] if len(table.pos) else -1, -1)
 
 
 _METHODS = ("id", "id_ci", "name", "domain")
@@ -95,12 +106,12 @@ class AccountMaps:
 
     accounts: pd.DataFrame  # the frame these maps were built from
     ids: pd.Series
-    exact: dict
-    sf15: dict
-    ci: dict
-    name: dict
+    exact: _Keyed
+    sf15: _Keyed
+    ci: _Keyed
+    name: _Keyed
     name_shared: set
-    dom: dict
+    dom: _Keyed
     dom_shared: set
 
 
@@ -125,7 +136,15 @@ def account_maps(accounts: pd.DataFrame) -> AccountMaps:
         else ({}, set())
     )
     return AccountMaps(
-        accounts, acc_ids, exact_map, sf15_map, ci_map, name_map, name_shared, dom_map, dom_shared
+        accounts,
+        acc_ids,
+        _Keyed(exact_map),
+        _Keyed(sf15_map),
+        _Keyed(ci_map),
+        _Keyed(name_map),
+        name_shared,
+        _Keyed(dom_map),
+        dom_shared,
     )
 
 
