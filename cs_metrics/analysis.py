@@ -17,7 +17,7 @@ from cs_metrics.bundle import Bundle
 from cs_metrics.errors import Issue, UsageError
 from cs_metrics.metrics.engine import account_frame, compute_table, window_ending
 from cs_metrics.metrics.registry import Context
-from cs_metrics.results import KPITable
+from cs_metrics.results import KPITable, KPIValue
 from cs_metrics.timeframe import (
     Window,
     default_as_of,
@@ -123,6 +123,9 @@ def analyse(
     table = compute_table(bundle, config, W, by=by, shared=shared)
     result = Analysis(R, W, P, config, config_hash(config), bundle, table)
     if not with_health or not bundle.has("accounts"):
+        reason = ("needs accounts, which the loaded data does not have" if with_health
+                  else "health scores were not computed")
+        table.kpis.extend(_unavailable_health_kpis(reason))
         return result
 
     from cs_metrics import health
@@ -147,6 +150,15 @@ def analyse(
     if history_dir is not None:
         health.append_history(Path(history_dir), R, result.config_hash, cur)
     return result
+
+
+def _unavailable_health_kpis(reason: str) -> list[KPIValue]:
+    """The health KPIs, each null with the reason (SPEC §1: unavailable, never 0)."""
+    from cs_metrics.metrics.registry import all_kpis
+
+    return [KPIValue(k.id, k.label, k.category, k.unit, k.better, None, None,
+                     unavailable_reason=reason, description=k.description)
+            for k in all_kpis(external=True) if k.external and k.category == "health"]
 
 
 def _overrides(model, path: Path | None):

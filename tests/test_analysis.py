@@ -84,3 +84,12 @@ def test_overrides_file_in_config_is_relative_to_the_config(tmp_path: Path):
     table = a.scores.table
     assert table.loc["C", "band"] == "at_risk" and "champion left" in str(table.loc["C", "override"])
     assert "B" not in table.index  # churned on 2026-10-10: not a customer on R
+
+
+def test_without_accounts_health_kpis_are_listed_unavailable():
+    b = Bundle({"tickets": Dataset("tickets", _tickets(), rows_read=5)})
+    a = analyse(b, default_config(), as_of="2026-10-31")
+    k = a.kpis.get("health_score_avg")
+    assert a.health is None and k is not None and k.value is None
+    assert "needs accounts" in k.unavailable_reason
+    assert a.kpis.get("arr_at_risk").value is None
