@@ -73,7 +73,9 @@ def ctx(us=None, acc=None, window=W, shared=None) -> Context:
     )
 
 
-# The main fixture. Note user "u1" exists in A and in B: two users (per account).
+# The main fixture. Note user "u1" exists in A and in B: one user id for the
+# company active_users / DAU (R33), but counted under each account for license
+# utilization (Σ per-account distinct users / Σ seats).
 USAGE = usage(
     [
         ("A", "u2", "2026-10-01 12:00", 5, NAN),  # in W, not in the 30 days ending R
@@ -90,10 +92,11 @@ USAGE = usage(
 ACC = accounts(ids=["A", "B", "C", "D", "E"], seats=[10, 4, 0, NAN, 5])
 
 
-def test_active_users_30_days_ending_R_per_account_pairs():
-    # active 10-02..10-31: A-u1, B-u1, B-u4, C-u5 ⇒ 4 (A-u2 was only active on 10-01)
+def test_active_users_30_days_ending_R_distinct_user_ids():
+    # active 10-02..10-31: A-u1, B-u1, B-u4, C-u5 ⇒ distinct ids u1, u4, u5 = 3
+    # (R33 counts distinct user ids; A-u2 was only active on 10-01)
     r = A.active_users(ctx(USAGE, ACC))
-    assert r.value == 4 and r.extra["source"] == "usage"
+    assert r.value == 3 and r.extra["source"] == "usage"
     # P (09-01..09-30): D-u6 and A-u1 ⇒ 2
     assert A.active_users(ctx(USAGE, ACC, window=P)).value == 2
 
@@ -112,14 +115,20 @@ def test_license_utilization_only_accounts_with_seats():
 
 
 def test_stickiness_counts_days_without_events_as_zero():
-    # user-days in W: A-u2 10-01, A-u1 10-02, A-u1 10-31, B-u1 10-15, B-u4 10-15, C-u5 10-20 = 6
-    # mean DAU = 6/31 (all 31 days, most have 0); / 4 active users = 6/124
+    # user-days in W: u2 10-01, u1 10-02, u1 10-31, u1 10-15, u4 10-15, u5 10-20 = 6
+    # mean DAU = 6/31 (all 31 days, most have 0); / 3 active user ids (R33) = 6/93
     r = A.stickiness(ctx(USAGE, ACC))
-    assert r.value == pytest.approx(6 / 124)
+    assert r.value == pytest.approx(6 / 93)
     assert r.extra["mean_dau"] == pytest.approx(6 / 31)
     # the same user twice on one day is one user-day: duplicate a row ⇒ unchanged
     dup = pd.concat([USAGE, USAGE.iloc[[4]]], ignore_index=True)
-    assert A.stickiness(ctx(dup, ACC)).value == pytest.approx(6 / 124)
+    assert A.stickiness(ctx(dup, ACC)).value == pytest.approx(6 / 93)
+    # u1 under A too on 10-15 (already active under B that day): still one user-day,
+    # and still 3 active user ids ⇒ unchanged
+    both = pd.concat([USAGE, usage([("A", "u1", "2026-10-15 10:00", 1, NAN)])],
+                     ignore_index=True)
+    assert A.active_users(ctx(both, ACC)).value == 3
+    assert A.stickiness(ctx(both, ACC)).value == pytest.approx(6 / 93)
     # P: D-u6 09-20 and A-u1 09-30 ⇒ 2 user-days / 30 days, MAU 2 ⇒ 1/30
     assert A.stickiness(ctx(USAGE, ACC, window=P)).value == pytest.approx(1 / 30)
 
@@ -313,10 +322,14 @@ def test_user_count_invariants(rows):
         if not rows:  # no usage rows at all: unknown, not 0
             assert total is None and ACCOUNT_METRICS["active_users"].compute(c).isna().all()
             continue
-        # company active users = Σ per-account active users, each ≤ its 3 possible users
+        # company active users = distinct user ids (R33) ≤ Σ per-account active users,
+        # each ≤ its 3 possible users; license utilization sums the per-account counts
         au = ACCOUNT_METRICS["active_users"].compute(c)
-        assert total == au.sum() and (au <= 3).all()
-        assert A.license_utilization(c).value == pytest.approx(total / 9)
+        # day d is in the 30 days ending R when R − day ∈ 0..29 (dates, not times)
+        r_day = (win.end.normalize() - pd.Timestamp("2026-08-20")).days
+        active_ids = {u for a, u, d in rows if u is not None and 0 <= r_day - d <= 29}
+        assert total == len(active_ids) <= au.sum() and (au <= 3).all()
+        assert A.license_utilization(c).value == pytest.approx(au.sum() / 9)
         s = A.stickiness(c)
         assert s.value is None if total == 0 else 0 <= s.value
 

@@ -7,9 +7,10 @@ hashed per window, only on the rows it reads. Distinct counts are hash
 operations on int64 (account, user) and (day, account, user) keys, never
 per-row Python.
 
-A user is identified within its account: the same user id under two
-accounts counts twice. That keeps the company figure equal to the sum of the
-per-account figures that license utilization divides by seats.
+R33: the company `active_users` (and the DAU of stickiness) counts distinct
+user ids over non-orphan rows, so a user id seen under two accounts is one
+user; license utilization sums each account's own distinct users over
+accounts with seats, so there such a user counts under each account.
 
 Without usage data the user counts fall back to the accounts snapshot
 columns (R11: unchanged for P), and the result says so in
@@ -129,6 +130,12 @@ def _active_pairs(ctx: Context, c: UsageCodes) -> tuple[np.ndarray, int]:
     return ctx.cached(f"adoption.active_pairs:{ctx.window.start}:{ctx.R}", build)
 
 
+def _active_user_count(ctx: Context, c: UsageCodes) -> int:
+    """R33: distinct user ids (any account, non-orphan rows) in the 30 days ending R."""
+    pairs, base = _active_pairs(ctx, c)
+    return len(pd.unique(pairs % base))
+
+
 def _active_users_by_account(ctx: Context, c: UsageCodes) -> pd.Series:
     """Distinct users per account code in the 30 days ending R (all codes, zeros kept)."""
     pairs, base = _active_pairs(ctx, c)
@@ -160,8 +167,7 @@ def _accounts_num(ctx: Context, col: str) -> pd.Series:
 )
 def active_users(ctx: Context) -> Result:
     if _has_users(ctx):
-        c = usage_codes(ctx)
-        n = len(_active_pairs(ctx, c)[0])
+        n = _active_user_count(ctx, usage_codes(ctx))
         return Result(float(n), n=n, extra={"source": "usage", "days": ACTIVE_DAYS})
     if not ctx.has("accounts", "active_users"):
         return Result.unavailable("the usage data has no rows", n=0)
@@ -214,15 +220,14 @@ def license_utilization(ctx: Context) -> Result:
 )
 def stickiness(ctx: Context) -> Result:
     c = usage_codes(ctx)
-    mau = len(_active_pairs(ctx, c)[0])
+    mau = _active_user_count(ctx, c)
     if mau == 0:
         return Result.unavailable("no active users in the 30 days ending R", n=0)
     wu = _window_users(ctx, c)
     day = c.day[wu.rows]
     m = _in_days(day, ctx.window.start, ctx.window.end) & (wu.usr >= 0)
-    pair = c.acc[wu.rows][m] * wu.pair_base + wu.usr[m]
-    space = max(len(c.accounts), 1) * wu.pair_base
-    user_days = len(pd.unique((day[m] - _day_number(ctx.window.start)) * space + pair))
+    # DAU counts distinct user ids per day (R33), whatever account they were under
+    user_days = len(pd.unique((day[m] - _day_number(ctx.window.start)) * wu.pair_base + wu.usr[m]))
     dau = user_days / ctx.window.days
     return Result(
         dau / mau, n=mau, extra={"mean_dau": dau, "active_users": mau, "days": ctx.window.days}
