@@ -440,6 +440,25 @@ def test_nd_period_one_step():
     assert value(c, "logo_churn_rate").value == 0  # A churned and returned inside W
 
 
+def test_nd_reactivation_sees_month_ends_inside_w():
+    # R22: "had MRR before" = MRR > 0 at any calendar month-end earlier than the step's end.
+    # 45d ending 20 Mar 2026: W = 4 Feb – 20 Mar (Feb 4–28 is 25 days + Mar 1–20 is 20 days),
+    # one step (R16): 3 Feb → 20 Mar. The month-end 28 Feb lies inside W, before R.
+    b = billing(
+        [
+            sub("RET", 40, "2026-02-10", "2026-03-05"),  # pays 40 on 28 Feb, 0 on 3 Feb
+            sub("RET", 60, "2026-03-12", "2026-04-01"),  # 0 → 60 over the step: had MRR → react.
+            sub("NEW", 25, "2026-03-01", "2026-04-01"),  # 0 on 28 Feb, 25 on R: first time → new
+        ]
+    )
+    c = ctx_for({"billing": b}, windows(T("2026-03-20"), "45d")[0])
+    assert c.window.start == T("2026-02-04")
+    assert value(c, "new_mrr").value == pytest.approx(25)
+    assert value(c, "reactivation_mrr").value == pytest.approx(60)
+    # net new = 25 + 60 = 85 = MRR on R (85) − MRR on 3 Feb (0)
+    assert value(c, "net_new_mrr").value == pytest.approx(85)
+
+
 def test_join_and_leave_inside_w_not_in_logo_churn():
     b = billing(
         [sub("A", 10, "2026-01-01", "2026-04-01"), sub("B", 10, "2026-03-05", "2026-03-10")]

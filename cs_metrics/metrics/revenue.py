@@ -595,21 +595,23 @@ def movements(ctx: Context) -> dict[str, tuple[float, int]]:
 
     Steps: the day before W, then each month-end in W and R (calendar periods),
     or just R (Nd, R16). 0→x is new unless the account had MRR > 0 at a
-    calendar month-end on or before the step's start (reactivation, R22).
+    calendar month-end before the step's end (reactivation, R22).
     """
 
     def build():
         st = steps(ctx)
         days = [ctx.window.day_before] + month_ends(ctx.window)
         grid = st.at(days)
-        prev_days = np.array(
-            [pd.Timestamp(d).to_datetime64() for d in days[:-1]], dtype="datetime64[D]"
+        step_ends = np.array(
+            [pd.Timestamp(d).to_datetime64() for d in days[1:]], dtype="datetime64[D]"
         ).astype("int64")
         x, y = grid[:, :-1], grid[:, 1:]
         xp, yp = _pos(x), _pos(y)
         same = _equal(x, y)
         opened = ~xp & yp
-        had_before = st.first_pos_me[:, None] <= prev_days[None, :]
+        # R22: any calendar month-end earlier than the step's end (for calendar periods
+        # that is on or before its start; an Nd step can span month-ends, R16)
+        had_before = st.first_pos_me[:, None] < step_ends[None, :]
         parts = {
             "new": np.where(opened & ~had_before, y, 0.0),
             "reactivation": np.where(opened & had_before, y, 0.0),
