@@ -402,3 +402,54 @@ def test_health_problems_are_all_reported_even_with_a_structure_error(tmp_path):
         ("band-overlap", "health.bands[1].min", 10),
         ("band-gap", "health.bands[2].min", 11),
     }
+
+
+# -- review additions ------------------------------------------------------------
+
+
+def test_unknown_measure_key_is_reported_once(tmp_path):
+    # 'bogus' belongs to no rule: the structure phase reports it (listing the valid
+    # keys); the semantic phase must not add a second "belongs to rule None" error.
+    issues = issues_of(tmp_path, "health:\n  groups:\n    outcomes:\n      measures:\n"
+                                 "        goals_met: {bogus: 1}\n")
+    assert [(i.code, i.key, i.line) for i in issues] == [
+        ("unknown-key", "health.groups.outcomes.measures.goals_met.bogus", 5)]
+
+
+def test_key_of_another_rule_is_still_an_error(tmp_path):
+    issues = issues_of(tmp_path, "health:\n  groups:\n    outcomes:\n      measures:\n"
+                                 "        goals_met: {steps: [{min: 0, score: 0}]}\n")
+    i = one(issues, "rule-key")
+    assert (i.key, i.line) == ("health.groups.outcomes.measures.goals_met.steps", 5)
+    assert "'thresholds'" in i.message
+
+
+@pytest.mark.parametrize("body, key", [
+    # csat is a fraction (0.8 = 80%): worst 60 / best 90 are percents by mistake
+    ("csat_pct: {metric: csat, rule: linear, worst: 60, best: 90}", "worst"),
+    ("csat_pct: {metric: csat, rule: linear, worst: 0.6, best: 90}", "best"),
+    # thresholds on a fraction with step mins in percent
+    ("goals: {metric: goals_met_ratio, rule: thresholds, steps: [{min: 0, score: 0}, {min: 50, score: 100}]}",
+     "steps[1].min"),
+])
+def test_percent_on_a_fraction_metric_is_a_warning(tmp_path, body, key):
+    issues = issues_of(tmp_path, f"health:\n  groups:\n    extra:\n      measures:\n        {body}\n")
+    i = one(issues, "percent-not-fraction")
+    assert i.level == "warning" and i.line == 5
+    assert i.key.endswith("." + key), i.key
+    assert not [x for x in issues if x.level == "error"]
+
+
+def test_fractions_and_counts_give_no_percent_warning(tmp_path):
+    # csat 0.6 → 0.9 is right; tickets (a count) may use any numbers;
+    # license_utilization may exceed 1 a little (over-use): best 1.2 is fine.
+    issues = issues_of(tmp_path, """
+        health:
+          groups:
+            extra:
+              measures:
+                csat_ok: {metric: csat, rule: linear, worst: 0.6, best: 0.9}
+                tick: {metric: tickets, rule: linear, worst: 60, best: 0}
+                util: {metric: license_utilization, rule: linear, worst: 0.2, best: 1.2}
+    """)
+    assert not [i for i in issues if i.code == "percent-not-fraction"]

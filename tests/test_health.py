@@ -573,3 +573,87 @@ def test_health_kpis_previous_arr_at_risk_uses_previous_arr():
     arr_then = pd.Series({"A1": 100.0, "A2": 200.0, "A3": 250.0, "A4": 400.0})
     k = {x.id: x for x in health.health_kpis(cur, prev, arr_now, m, arr_previous=arr_then)}
     assert (k["arr_at_risk"].value, k["arr_at_risk"].previous) == (300, 250)
+
+
+# -- review additions ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("measure, want", [
+    # `missing: worst` = the lowest score the rule can give, not a flat 0.
+    # Each case: the measure has no data for A1, the other measure (nps, linear 0→100) scores 50;
+    # total = (worst + 50) / 2.
+    # linear, lower is better (worst 10 above best 0): lowest score 0 → 25
+    ({"metric": "tickets", "rule": "linear", "worst": 10, "best": 0}, 25.0),
+    # thresholds: step scores 100 and 20, no `below` → 20 → (20 + 50)/2 = 35
+    ({"metric": "tickets", "rule": "thresholds", "steps": [{"min": 0, "score": 100}, {"min": 5, "score": 20}]}, 35.0),
+    # thresholds with below 10 (lower than every step) → 10 → 30
+    ({"metric": "tickets", "rule": "thresholds", "below": 10,
+      "steps": [{"min": 0, "score": 100}, {"min": 5, "score": 20}]}, 30.0),
+    # map: scores 100, 30 and default 40 → 30 → 40
+    ({"metric": "tickets", "rule": "map", "map": {"1": 100, "2": 30}, "default": 40}, 40.0),
+    # percentile (lower is better): the lowest rank scores 0 → 25
+    ({"metric": "tickets", "rule": "percentile", "better": "lower"}, 25.0),
+])
+def test_missing_worst_is_the_lowest_score_of_each_rule(measure, want):
+    m = model({"g": {"measures": {"t": {**measure, "missing": "worst"}, "a": lin("nps")}}}, min_coverage=0)
+    s = run(m, frame(tickets=[np.nan, 1], nps=[50, 50]))
+    assert s.table.loc["A1", "score"] == pytest.approx(want)
+    c = s.components[s.components["account_id"] == "A1"].set_index("measure")
+    assert bool(c.loc["t", "imputed"]) and c.loc["t", "left_out_reason"] is None
+
+
+def test_only_zero_weight_data_is_not_called_no_data():
+    # group g (weight 0) has data, group h (weight 1) has none: no score can be formed,
+    # but "no measure has data" would be false.
+    m = model({"g": {"weight": 0, "measures": {"a": lin("nps")}}, "h": {"weight": 1, "measures": {"b": lin("csat")}}},
+              min_coverage=0)
+    r = run(m, frame(nps=[50], csat=[np.nan])).table.loc["A1"]
+    assert math.isnan(r["score"])
+    assert r["not_scored_reason"] == "no measure with a weight above 0 has data"
+
+
+def test_override_with_band_and_score_that_disagree_is_ignored_and_reported():
+    # score 10 is at_risk under the default bands, band says healthy: contradictory → ignored.
+    # A2: score 80 with band healthy agree → both applied.
+    m = model({"g": {"measures": {"a": lin("nps")}}})
+    ov = _ov([
+        ["A1", "healthy", 10.0, "contradictory", "2026-12-31", "f, row 2"],
+        ["A2", "healthy", 80.0, "consistent", "2026-12-31", "f, row 3"],
+    ])
+    s = run(m, frame(nps=[50, 50]), overrides=ov)
+    t = s.table
+    assert t.loc["A1", "score"] == 50 and t.loc["A1", "band"] == "neutral" and t.loc["A1", "override"] is None
+    assert t.loc["A2", "score"] == 80 and t.loc["A2", "band"] == "healthy"
+    i = [i for i in s.issues if i.code == "override-inconsistent"]
+    assert len(i) == 1 and "A1" in i[0].message and "at_risk" in i[0].message
+
+
+def test_map_with_integer_keys_on_a_float_metric():
+    # advocate yields 1.0 / 0.0 floats; a map {1: 100, 0: 50} must match them; 0.5 is unmapped.
+    m = model({"g": {"measures": {"adv": {"metric": "advocate", "rule": "map", "map": {1: 100, 0: 50}}}}}, min_coverage=0)
+    s = run(m, frame(advocate=[1.0, 0.0, 0.5]))
+    assert s.table["score"].tolist()[:2] == [100, 50]
+    assert math.isnan(s.table.loc["A3", "score"])
+    assert "not in the map" in s.components.set_index("account_id").loc["A3", "left_out_reason"]
+
+
+def test_percentile_within_a_segment_of_one_and_missing_values():
+    # segment a: 10, 20, NaN → ranks 1, 2 of n=2 → 0, 100; segment b: one account → 50;
+    # the NaN account is left out, not ranked.
+    m = model({"g": {"measures": {"p": {"metric": "nps", "rule": "percentile", "within": "segment"}}}}, min_coverage=0)
+    f = frame(nps=[10, 20, np.nan, 5])
+    s = run(m, f, accounts_for(f, segment=["a", "a", "a", "b"]))
+    got = s.table["score"].tolist()
+    assert got[0] == 0 and got[1] == 100 and math.isnan(got[2]) and got[3] == 50
+
+
+def test_min_aggregate_ignores_missing_measures():
+    # min over present measures only: A1 has b=40, c=60 (a missing) → 40;
+    # coverage = shares 1/4 + 1/4 = 0.5 (a has weight 2 of 4). A2 only a=10 → 10, coverage 0.5.
+    m = model({"g": {"aggregate": "min", "measures": {"a": lin("nps", 2), "b": lin("csat"), "c": lin("tickets")}}},
+              min_coverage=0)
+    s = run(m, frame(nps=[np.nan, 10], csat=[40, np.nan], tickets=[60, np.nan]))
+    assert s.table["score"].tolist() == [40, 10]
+    assert s.table["coverage"].tolist() == pytest.approx([0.5, 0.5])
+    c = s.components.set_index(["account_id", "measure"])["effective_weight"]
+    assert c.loc[("A1", "b")] == 1 and c.loc[("A1", "c")] == 0 and c.loc[("A2", "a")] == 1

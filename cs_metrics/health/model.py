@@ -61,6 +61,24 @@ def known_metrics() -> list[str]:
     return sorted(names)
 
 
+# Ratio metrics that are shares of a whole (0–1 by definition); other ratio
+# metrics (utilisation, tickets per seat, MRR change %) may exceed 1 a little.
+SHARE_METRICS = frozenset({"csat", "ticket_csat", "goals_met_ratio", "late_payment_rate"})
+RATIO_LIMIT_SHARE = 1.0
+RATIO_LIMIT_OTHER = 5.0  # 500%: beyond this a ratio bound is almost surely a percent
+
+
+def ratio_metrics() -> set[str]:
+    """Registered per-account metrics whose values are fractions (unit `ratio`, 0.8 = 80%)."""
+    try:
+        from cs_metrics.metrics import registry
+
+        registry.load_domains()
+        return {n for n, m in registry.ACCOUNT_METRICS.items() if m.unit == "ratio"} | set(SHARE_METRICS)
+    except Exception:  # noqa: BLE001
+        return set(SHARE_METRICS)
+
+
 def snapshot_metrics() -> set[str]:
     """Registered metrics that do not depend on the window (a `window:` has no effect)."""
     try:
@@ -102,6 +120,15 @@ class Measure:
     @property
     def source(self) -> str:
         return self.metric if self.metric is not None else f"column {self.column}"
+
+    def lowest_score(self) -> float:
+        """The worst score this rule can give (`missing: worst`): 0 for linear and
+        percentile, the lowest step / `below` for thresholds, the lowest mapped / `default` for map."""
+        if self.rule == "thresholds" and self.steps:
+            return min([b for _, b in self.steps] + ([self.below] if self.below is not None else []))
+        if self.rule == "map" and self.mapping:
+            return min([b for _, b in self.mapping] + ([self.default] if self.default is not None else []))
+        return 0.0
 
     def rule_key(self) -> tuple:
         """Everything that determines the measure's per-account scores (cache key)."""
@@ -365,6 +392,8 @@ def _check_measure(m: dict[str, Any], path: tuple, metrics: list[str], out: Foun
     for k in m:
         if k not in COMMON_KEYS and k not in RULE_KEYS[rule]:
             owner = next((r for r, ks in RULE_KEYS.items() if k in ks), None)
+            if owner is None:
+                continue  # a key of no rule: the structure phase reports it with the valid keys
             out.append(("rule-key", f"{k!r} belongs to rule {owner!r}, not {rule!r}", path + (k,), "error"))
     if rule == "linear":
         for k in ("worst", "best"):
@@ -403,6 +432,33 @@ def _check_measure(m: dict[str, Any], path: tuple, metrics: list[str], out: Foun
     miss = m.get("missing")
     if isinstance(miss, dict):
         _check_score(miss.get("score"), path + ("missing", "score"), out, "missing score")
+    if has_metric and isinstance(m["metric"], str):
+        _check_percent(m, rule, path, out)
+
+
+def _check_percent(m: dict[str, Any], rule: str, path: tuple, out: Found) -> None:
+    """Warn when a bound on a fraction metric looks like a percent (csat worst: 60 for 0.6)."""
+    metric = m["metric"]
+    if metric not in ratio_metrics():
+        return
+    limit = RATIO_LIMIT_SHARE if metric in SHARE_METRICS else RATIO_LIMIT_OTHER
+    if rule == "linear":
+        bounds = [(("worst",), m.get("worst")), (("best",), m.get("best"))]
+    elif rule == "thresholds":
+        steps = m.get("steps") if isinstance(m.get("steps"), list) else []
+        bounds = [(("steps", i, "min"), s.get("min")) for i, s in enumerate(steps) if isinstance(s, dict)]
+    else:
+        return
+    for sub, v in bounds:
+        if _num(v) and abs(v) > limit:
+            out.append(("percent-not-fraction",
+                        f"{metric} is a fraction (0.8 = 80%) but {key_tail(sub)} is {v}: "
+                        f"did you mean {v / 100:g}?", path + sub, "warning"))
+            return  # one warning per measure is enough
+
+
+def key_tail(sub: tuple) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else ("." if i else "") + str(p) for i, p in enumerate(sub))
 
 
 def _check_groups(groups: Any, path: tuple, metrics: list[str], out: Found, weight_path=None) -> None:

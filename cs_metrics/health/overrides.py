@@ -3,7 +3,9 @@ expiry date, from a CSV file or from accounts columns.
 
 An override is in force through its `expires` day inclusive; on later as-of
 dates it is ignored and reported (`override-expired`). A file override wins
-over an accounts-column override for the same account.
+over an accounts-column override for the same account. A band and a score
+given together must agree (the score falls in that band under the account's
+profile), else the override is ignored and reported (`override-inconsistent`).
 """
 
 from __future__ import annotations
@@ -164,6 +166,15 @@ def apply_overrides(result: HealthScores, ov: pd.DataFrame) -> None:
                                        f"override for {acc}: band {band!r} is not one of {', '.join(v.band_names())}; ignored",
                                        level="warning", dataset="overrides", value=str(band)))
             continue
+        if band is not None and not pd.isna(sc):
+            implied = band_of(np.array([float(sc)]), v)[0][0]
+            if implied != band:
+                result.issues.append(Issue(
+                    "override-inconsistent",
+                    f"override for {acc}: score {float(sc):g} is in band {implied!r} but band {band!r} was given; "
+                    f"ignored (give one of them, or both agreeing) ({r['source']})",
+                    level="warning", dataset="overrides", value=str(acc)))
+                continue
         if not pd.isna(sc):
             t.at[acc, "score"] = float(sc)
             t.at[acc, "not_scored_reason"] = None

@@ -128,7 +128,7 @@ def _evaluate(m: Measure, inp: _Inputs, key: str) -> tuple[pd.Series, np.ndarray
         s, why = apply_rule(m, raw, _within(m, inp, key))
     has_data = ~np.isnan(s)
     if m.missing != "reweight":
-        sub = 0.0 if m.missing == "worst" else float(m.missing_score)
+        sub = m.lowest_score() if m.missing == "worst" else float(m.missing_score)
         s = np.where(has_data, s, sub)
         why = np.full(n, None, dtype=object)  # not left out: scored as the substitute (imputed)
     return raw, s, has_data, why
@@ -215,7 +215,8 @@ def _score_variant(v: Variant, inp: _Inputs, cache: dict) -> _VariantResult:
     low = coverage < v.min_coverage
     no_total = np.isnan(total)
     reason = np.full(n, None, dtype=object)
-    reason[no_total] = "no measure has data"
+    reason[no_total] = np.where(has_m[no_total].any(axis=1), "no measure with a weight above 0 has data",
+                                "no measure has data") if measures else "no measure has data"
     low_only = low & ~no_total
     if low_only.any():
         sub = ~has_m[low_only]
