@@ -474,7 +474,7 @@ def _arrow_csv(src: Path | bytes, start: int, end: int, delim: str, ncols: int):
         table = pacsv.read_csv(
             stream,
             memory_pool=_csv_pool(),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=4 << 20),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=8 << 20),
             parse_options=pacsv.ParseOptions(
                 delimiter=delim, newlines_in_values=True, ignore_empty_lines=False
             ),
