@@ -154,8 +154,12 @@ def test_open_tickets_from_timestamps():
     )
     # 1: resolved after R → open; 2: resolved Oct 11 → closed; 3: closed_at Oct 25 → closed;
     # 4: created on R 23:59, unresolved → open; 5: created after R → not counted;
-    # 6: resolved_at (Nov 3) wins over closed_at (Oct 6) → still open on R. Total 3.
-    assert val("open_tickets", df) == 3
+    # 6: resolved_at Nov 3 but closed_at Oct 6: R30 open = neither resolved nor closed on
+    # or before R, and it was closed on Oct 6 → not open. Open: 1 and 4 = 2.
+    assert val("open_tickets", df) == 2
+    # ...while "resolved" (resolution_rate) is resolved_at, else closed_at: 6 is resolved
+    # on Nov 3, after R. Created in W: 2, 3, 4, 6; resolved by R: 2, 3 → 2/4
+    assert val("resolution_rate", df) == approx(0.5)
     # on P's last day (Sep 30): only ticket 1 exists and is open
     assert val("open_tickets", df, prev=True) == 1
 
@@ -290,6 +294,11 @@ def test_abandonment_rate():
     # unknown replies; t5 answered → no; t6 still open → no; t7 closed after R → no (R30).
     # 4 / 7
     assert val("abandonment_rate", df) == approx(4 / 7)
+    # R30 "resolved/closed on or before R": closed Oct 2 counts even though resolved_at is
+    # after R (Nov 5); no response, 0 replies → abandoned, 1/1
+    late = tk(created_at=["2026-10-01"], resolved_at=["2026-11-05"], closed_at=["2026-10-02"],
+              first_response_at=[None], agent_replies=[0.0])
+    assert val("abandonment_rate", late) == 1.0
     # closed without response but the agent replied twice (no first-response stamp) → not abandoned
     df2 = tk(created_at=["2026-10-01"], closed_at=["2026-10-02"], first_response_at=[None],
              agent_replies=[2.0])

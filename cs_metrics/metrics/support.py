@@ -51,6 +51,7 @@ class Prep:
     df: pd.DataFrame
     created: np.ndarray  # int64 ns (naive UTC)
     resolved: np.ndarray | None  # int64 ns of resolved_at else closed_at, _NEVER if not; None = no columns
+    ended: np.ndarray | None  # earliest of resolved_at / closed_at (_NEVER if neither): "resolved or closed"
     closed_status: np.ndarray | None  # status says resolved/closed (status-only data), else None
     has_fr: bool  # any first-response column
     fr_stamped: np.ndarray  # first_response_at present (answered, even if its duration was nulled)
@@ -116,11 +117,13 @@ def prep(ctx: Context) -> Prep:
 def _prep(df: pd.DataFrame) -> Prep:
     n = len(df)
     created = _ns(df["created_at"])
-    resolved = None
+    resolved = ended = None
     for col in ("resolved_at", "closed_at"):
         if col in df.columns:
             ts = _ns(df[col])
             resolved = ts if resolved is None else np.where(_nat(resolved), ts, resolved)
+            ts = np.where(_nat(ts), _NEVER, ts)
+            ended = ts if ended is None else np.minimum(ended, ts)
     closed_status = None
     if resolved is None and "status" in df.columns:
         closed_status = df["status"].isin(CLOSED_STATUSES).to_numpy(dtype=bool, na_value=False)
@@ -143,7 +146,7 @@ def _prep(df: pd.DataFrame) -> Prep:
         resolved = np.where(missing, _NEVER, resolved)
     else:
         res_hours = np.full(n, np.nan)
-    return Prep(df, created, resolved, closed_status, has_fr, stamped, fr, res_hours)
+    return Prep(df, created, resolved, ended, closed_status, has_fr, stamped, fr, res_hours)
 
 
 # ---------------------------------------------------------------------------
@@ -157,7 +160,8 @@ class Masks:
     created_by_r: np.ndarray  # created on or before R
     resolved_in: np.ndarray | None  # resolved on a day of W (None: no timestamps)
     resolved_pos: np.ndarray | None
-    resolved_by_r: np.ndarray | None  # state on R: resolved/closed on or before R (R30)
+    resolved_by_r: np.ndarray | None  # resolved (resolved_at, else closed_at) on or before R
+    ended_by_r: np.ndarray | None  # resolved *or* closed on or before R: not open on R (R30)
 
 
 def masks(ctx: Context) -> Masks:
@@ -172,11 +176,12 @@ def masks(ctx: Context) -> Masks:
             resolved_in = (p.resolved >= lo) & (p.resolved < hi)
             resolved_pos = np.flatnonzero(resolved_in)
             resolved_by_r = p.resolved < hi
+            ended_by_r = p.ended < hi
         else:
             resolved_in = resolved_pos = None
-            resolved_by_r = p.closed_status  # export-time status (R30), None if no status
+            resolved_by_r = ended_by_r = p.closed_status  # export-time status (R30), None if no status
         return Masks(created_in, np.flatnonzero(created_in), created_by_r, resolved_in,
-                     resolved_pos, resolved_by_r)
+                     resolved_pos, resolved_by_r, ended_by_r)
 
     return _window_cached(ctx, "masks", p.df, build)
 
@@ -218,7 +223,7 @@ def _positions(ctx: Context, which: str) -> np.ndarray:
         return m.resolved_pos
     if which == "open":
         return _window_cached(ctx, "open_pos", prep(ctx).df,
-                              lambda: np.flatnonzero(m.created_by_r & ~m.resolved_by_r))
+                              lambda: np.flatnonzero(m.created_by_r & ~m.ended_by_r))
     raise ValueError(which)
 
 
@@ -330,7 +335,7 @@ def k_open_tickets(ctx: Context) -> Result:
     m = masks(ctx)
     if m.resolved_by_r is None:
         return Result.unavailable("needs tickets.resolved_at, closed_at or status")
-    n = int(np.count_nonzero(m.created_by_r & ~m.resolved_by_r))
+    n = int(np.count_nonzero(m.created_by_r & ~m.ended_by_r))
     return Result(float(n), n=n)
 
 
@@ -474,7 +479,7 @@ def abandoned(ctx: Context, pos: np.ndarray) -> np.ndarray | None:
         codes, labs = labels(ctx, "status", lower=True)
         out |= _per_label([lb == ABANDONED_STATUS for lb in labs], False).astype(bool)[codes[pos]]
     has_replies = "agent_replies" in df.columns
-    if m.resolved_by_r is not None and (p.has_fr or has_replies):
+    if m.ended_by_r is not None and (p.has_fr or has_replies):
         known = True
         replies = _num(df, "agent_replies", pos) if has_replies else None
         if p.has_fr:
@@ -484,7 +489,7 @@ def abandoned(ctx: Context, pos: np.ndarray) -> np.ndarray | None:
                 silent &= np.isnan(replies) | (replies == 0)
         else:
             silent = replies == 0
-        out |= m.resolved_by_r[pos] & silent
+        out |= m.ended_by_r[pos] & silent
     return out if known else None
 
 
