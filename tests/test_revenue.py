@@ -639,6 +639,28 @@ def test_late_payment_rule():
     assert rate["A"] == 0.5 and rate["B"] == 0.5 and rate["C"] == 0.0
 
 
+def test_late_payment_needs_a_way_to_tell_paid_rows():
+    # QuickBooks' invoice list has Due date but neither a paid date nor a status: every row due
+    # before R would read as "unpaid past due" (a fake 100 %), so the KPI is unavailable.
+    from cs_metrics.metrics.engine import account_frame, evaluate
+
+    rows = [
+        {"account_id": "A", "amount": 1.0, "due_at": "2026-03-02"},
+        {"account_id": "B", "amount": 1.0, "due_at": "2026-03-05"},
+    ]
+    c = ctx_for({"billing": billing(rows)}, month("2026-03-20"))
+    r = evaluate(KPIS["late_payment_rate"], c)
+    assert r.value is None and "paid_at" in r.unavailable_reason
+    acc = account_frame(c.bundle, c.config, c.window)
+    assert "late_payments" not in acc.columns and "late_payment_rate" not in acc.columns
+    # a status alone is enough: A's row says paid (payment date unknown → not late),
+    # B's row is open and due 5 Mar < R 20 Mar → late: 1 late / 2 due = 0.5
+    rows[0]["status"], rows[1]["status"] = "paid", "open"
+    c2 = ctx_for({"billing": billing(rows)}, month("2026-03-20"))
+    r2 = evaluate(KPIS["late_payment_rate"], c2)
+    assert r2.value == pytest.approx(0.5) and r2.n == 2
+
+
 def test_late_payment_no_rows_due():
     b = billing([{"account_id": "A", "amount": 1.0, "due_at": "2025-01-01", "paid_at": None}])
     r = value(ctx_for({"billing": b}, month("2026-03-20")), "late_payment_rate")

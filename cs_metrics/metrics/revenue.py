@@ -972,6 +972,11 @@ def kpi_avg_transaction_value(ctx: Context) -> Result:
     return Result(mean, count)
 
 
+# R26: due_at; and a paid date or a status, else no row can be told paid and every row due
+# before R would read as "unpaid past due" (QuickBooks' invoice list: a fake 100 %).
+_LATE_NEEDS = ("billing.due_at", "billing.paid_at|billing.status")
+
+
 def _late_rows(ctx: Context) -> pd.DataFrame:
     """R25: rows due in W (dates compared, void/draft/deleted excluded) with a `late` flag."""
 
@@ -998,7 +1003,7 @@ def _late_rows(ctx: Context) -> pd.DataFrame:
     unit="ratio",
     better="lower",
     description="Billing rows due in the period paid after the due date, or still unpaid past it / rows due.",
-    needs=("billing.due_at",),
+    needs=_LATE_NEEDS,
 )
 def kpi_late_payment_rate(ctx: Context) -> Result:
     rows = _late_rows(ctx)
@@ -1117,7 +1122,7 @@ def account_mrr_change_pct(ctx: Context) -> pd.Series:
     description="Billing rows due in the period and paid late or unpaid past due.",
     unit="count",
     better="lower",
-    needs=("billing.due_at",),
+    needs=_LATE_NEEDS,
 )
 def account_late_payments(ctx: Context) -> pd.Series:
     rows = _late_rows(ctx)
@@ -1131,7 +1136,7 @@ def account_late_payments(ctx: Context) -> pd.Series:
     description="Share of the account's rows due in the period that were late.",
     unit="ratio",
     better="lower",
-    needs=("billing.due_at",),
+    needs=_LATE_NEEDS,
 )
 def account_late_payment_rate(ctx: Context) -> pd.Series:
     rows = _late_rows(ctx)
