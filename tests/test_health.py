@@ -657,3 +657,24 @@ def test_min_aggregate_ignores_missing_measures():
     assert s.table["coverage"].tolist() == pytest.approx([0.5, 0.5])
     c = s.components.set_index(["account_id", "measure"])["effective_weight"]
     assert c.loc[("A1", "b")] == 1 and c.loc[("A1", "c")] == 0 and c.loc[("A2", "a")] == 1
+
+
+def test_override_band_matches_band_names_with_capitals():
+    # custom band names with capitals: the override's band is compared case-insensitively
+    # and the configured spelling is kept.
+    m = model({"g": {"measures": {"a": lin("nps")}}},
+              bands=[{"name": "Green", "min": 60}, {"name": "Red", "min": 0}])
+    ov = _ov([["A1", "green", np.nan, "renewal signed", "2026-12-31", "f, row 2"],
+              ["A2", "GREEN", 65.0, "agreeing pair", "2026-12-31", "f, row 3"]])
+    s = run(m, frame(nps=[20, 20]), overrides=ov)
+    assert s.table["band"].tolist() == ["Green", "Green"]
+    assert s.table.loc["A2", "score"] == 65
+    assert not s.issues
+
+
+def test_backtest_all_churned_is_unavailable_with_reason():
+    m = model({"g": {"measures": {"a": lin("nps")}}})
+    s = run(m, frame(nps=[10, 90]))
+    r = health.backtest(s, pd.Series(True, index=s.table.index), None, m)
+    assert r["auc"] is None and "churned and one retained" in r["auc_unavailable_reason"]
+    assert r["churn_rate"] == 1.0

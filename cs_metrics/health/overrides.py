@@ -161,6 +161,9 @@ def apply_overrides(result: HealthScores, ov: pd.DataFrame) -> None:
         v = variants[t.at[acc, "profile"]]
         band = None if pd.isna(r["band"]) else str(r["band"]).strip().casefold()
         sc = pd.to_numeric(r["score"], errors="coerce") if "score" in r.index else np.nan
+        by_fold = {b.name.casefold(): b.name for b in v.bands}  # band names compared case-insensitively
+        if band is not None:
+            band = by_fold.get(band, band)
         if band is not None and band not in v.band_names():
             result.issues.append(Issue("override-unknown-band",
                                        f"override for {acc}: band {band!r} is not one of {', '.join(v.band_names())}; ignored",
