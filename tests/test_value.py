@@ -222,3 +222,26 @@ def test_value_kpis_declared():
         assert k.category == "value" and k.label and k.description and k.needs
     # a plain quotient (3.2), not a share shown as a percentage
     assert KPIS["cac_payback_months"].unit == "months" and KPIS["ltv_cac_ratio"].unit == "number"
+
+
+def test_group_uses_company_wide_support_and_acquisition_costs():
+    # --by: finance figures are company-wide, so a group gets the company's support cost per
+    # paying account and the company's CAC, not the whole company cost over the group's accounts.
+    from cs_metrics.bundle import Bundle, Dataset
+    from cs_metrics.metrics.registry import Context
+
+    b = billing([sub(a, 100, "2025-01-01", "2027-01-01") for a in ("A", "B", "C")])
+    acc = accounts(["2026-02-03", "2026-02-10", "2026-02-20"])  # X0, X1, X2 created in Feb
+    acc["account_id"] = pd.Series(["A", "B", "C"], dtype="str")
+    conf = cfg(gross_margin=0.5, support_cost_per_month=300, acquisition_spend_per_month=900)
+    bundle = Bundle({"billing": Dataset("billing", b), "accounts": Dataset("accounts", acc)})
+    group = pd.Index(["A"], name="account_id")
+    frames = {"billing": b.loc[b["account_id"] == "A"], "accounts": acc.loc[acc["account_id"] == "A"]}
+    c = Context(bundle, conf, month("2026-02-28"), frames, group_accounts=group, shared={})
+    # group: ARPA 100, no churn → L = cap 60; company payers 3 → support 300 / 3 = 100 per account
+    # lifetime cost = (100 × (1 − 0.5) + 100) × 60 = 150 × 60 = 9000 (not (50 + 300) × 60)
+    assert v(c, "customer_lifetime_cost").value == pytest.approx(9000)
+    # company CAC = 900 × 1 month / 3 accounts created in Feb = 300 (not 900 / 1)
+    assert v(c, "cac").value == pytest.approx(300)
+    # LTV:CAC = CLV (100 × 60 = 6000) × 0.5 / 300 = 10
+    assert v(c, "ltv_cac_ratio").value == pytest.approx(10)

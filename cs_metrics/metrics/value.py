@@ -57,6 +57,27 @@ def _clv(ctx: Context) -> Result:
     return ctx.cached("value.clv", build)
 
 
+def _company(ctx: Context) -> Context:
+    """The whole company's context for a `--by` group (ctx itself otherwise).
+
+    Finance figures are company-wide and not allocated to groups: a group gets the
+    company's support cost per paying account and the company's CAC, never the
+    whole company's cost divided by the group's own accounts.
+    """
+    if ctx.group_accounts is None:
+        return ctx
+    return ctx.cached(
+        "value.company_ctx",
+        lambda: Context(
+            ctx.bundle,
+            ctx.config,
+            ctx.window,
+            {name: ds.frame for name, ds in ctx.bundle.datasets.items()},
+            shared=ctx.shared,  # normalised billing / steps of the full frames are reused
+        ),
+    )
+
+
 def _margin(ctx: Context) -> float | None:
     return _finance(ctx, "gross_margin")
 
@@ -87,7 +108,7 @@ def _lifetime_cost(ctx: Context) -> Result:
     arpa = clv.extra["arpa"]
     life = clv.extra["lifetime_months"]
     support = _finance(ctx, "support_cost_per_month")
-    _, paying, _ = company_mrr(ctx)
+    _, paying, _ = company_mrr(_company(ctx))  # R27: paying accounts on R
     per_account = (support / paying) if (support is not None and paying > 0) else 0.0
     cost = (arpa * (1.0 - gm) + per_account) * life
     return Result(
@@ -138,6 +159,9 @@ def cac_result(ctx: Context) -> Result:
     n = len(created)
     spend = _finance(ctx, "acquisition_spend_per_month")
     if spend is not None:
+        if ctx.group_accounts is not None:  # company-wide spend over company-wide new accounts
+            all_acc = ctx.bundle.frame("accounts")
+            n = int(ctx.window.contains(pd.to_datetime(all_acc["created_at"])).sum())
         if n == 0:
             return Result.unavailable("no accounts created in the period", 0)
         return Result(
