@@ -678,3 +678,29 @@ def test_backtest_all_churned_is_unavailable_with_reason():
     r = health.backtest(s, pd.Series(True, index=s.table.index), None, m)
     assert r["auc"] is None and "churned and one retained" in r["auc_unavailable_reason"]
     assert r["churn_rate"] == 1.0
+
+
+def test_expired_file_override_does_not_hide_a_live_column_override():
+    # A1: the file override expired 2026-10-01 (before as_of 2026-10-31); the accounts
+    # column holds one in force until 2027 → the column override applies, the expired one is reported.
+    # A2: both in force → the file wins (neutral, not healthy).
+    m = model({"g": {"measures": {"a": lin("nps")}}})
+    f = frame(nps=[20, 20])
+    acc = accounts_for(f, health_override_band=["healthy", "healthy"],
+                       health_override_reason=["QBR went well", "crm"],
+                       health_override_expires=["2027-01-01", "2027-01-01"])
+    ov = _ov([["A1", "neutral", np.nan, "old note", "2026-10-01", "f, row 2"],
+              ["A2", "neutral", np.nan, "file note", "2026-12-31", "f, row 3"]])
+    s = run(m, f, acc, overrides=ov)
+    assert s.table["band"].tolist() == ["healthy", "neutral"]
+    assert s.table.loc["A1", "override"].startswith("QBR went well")
+    assert [i.code for i in s.issues] == ["override-expired"]
+
+
+def test_percentile_within_compares_segments_like_profiles_do():
+    # " SMB" and "smb" are one segment (trimmed, case-insensitive, as profile `when` compares):
+    # values 10, 30 → 0, 100; "ent" alone → 50. Split into two groups they would be 50, 50.
+    m = model({"g": {"measures": {"p": {"metric": "nps", "rule": "percentile", "within": "segment"}}}}, min_coverage=0)
+    f = frame(nps=[10, 30, 20])
+    s = run(m, f, accounts_for(f, segment=[" SMB", "smb", "ent"]))
+    assert s.table["score"].tolist() == [0, 100, 50]

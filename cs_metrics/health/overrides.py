@@ -2,8 +2,9 @@
 expiry date, from a CSV file or from accounts columns.
 
 An override is in force through its `expires` day inclusive; on later as-of
-dates it is ignored and reported (`override-expired`). A file override wins
-over an accounts-column override for the same account. A band and a score
+dates it is ignored and reported (`override-expired`). A file override in
+force wins over an accounts-column override for the same account (an expired
+one hides nothing). A band and a score
 given together must agree (the score falls in that band under the account's
 profile), else the override is ignored and reported (`override-inconsistent`).
 """
@@ -138,7 +139,6 @@ def apply_overrides(result: HealthScores, ov: pd.DataFrame) -> None:
     from cs_metrics.health.scoring import band_of
 
     t = result.table
-    ov = ov.drop_duplicates("account_id", keep="first")  # file before accounts columns
     as_of = pd.Timestamp(result.as_of).normalize() if result.as_of is not None else None
     if as_of is not None:
         expired = ov["expires"].notna() & (pd.to_datetime(ov["expires"]) < as_of)
@@ -149,6 +149,9 @@ def apply_overrides(result: HealthScores, ov: pd.DataFrame) -> None:
                 f"(reason was: {r['reason']}); renew or remove it ({r['source']})",
                 level="warning", dataset="overrides", value=str(r["account_id"])))
         ov = ov[~expired]
+    # file before accounts columns; expired ones are already out, so an expired file
+    # override does not hide a column override still in force
+    ov = ov.drop_duplicates("account_id", keep="first")
     known = ov["account_id"].isin(t.index)
     for _, r in ov[~known].iterrows():
         result.issues.append(Issue("override-unknown-account",

@@ -85,7 +85,8 @@ def percentile(m: Measure, raw: pd.Series, groups: pd.Series | None) -> tuple[np
         r = x.rank(method="average")
         n = pd.Series(float(x.notna().sum()), index=x.index)
     else:
-        key = groups.astype("string").fillna("\x00(none)").to_numpy(dtype=object)
+        # segments compared trimmed and case-insensitively, as profile `when` compares them
+        key = groups.astype("string").str.strip().str.casefold().fillna("\x00(none)").to_numpy(dtype=object)
         g = x.groupby(key, dropna=False)
         r = g.rank(method="average")
         n = g.transform("count").astype(float)
