@@ -704,3 +704,20 @@ def test_percentile_within_compares_segments_like_profiles_do():
     f = frame(nps=[10, 30, 20])
     s = run(m, f, accounts_for(f, segment=[" SMB", "smb", "ent"]))
     assert s.table["score"].tolist() == [0, 100, 50]
+
+
+def test_profile_when_range_is_inclusive_and_first_match_wins():
+    # p1: tenure 30..90 inclusive; p2: segment in [Enterprise, Strategic] (trimmed, any case);
+    # p3: plan equals 1 (matches 1.0). Rows:
+    #   A1 tenure 30 (low edge) → p1;  A2 tenure 90 (high edge) and Enterprise → p1 (first match wins)
+    #   A3 tenure 90.5, " enterprise" → p2;  A4 tenure NaN, plan 1.0 → p3 (a missing value never matches a range)
+    #   A5 tenure 29.9, segment smb, plan 2 → default
+    m = model({"g": {"measures": {"a": lin("nps")}}}, profiles=[
+        {"name": "p1", "when": {"column": "tenure", "min": 30, "max": 90}},
+        {"name": "p2", "when": {"column": "segment", "in": ["Enterprise", "Strategic"]}},
+        {"name": "p3", "when": {"column": "plan", "equals": 1}},
+    ])
+    f = frame(nps=[50] * 5)
+    acc = accounts_for(f, tenure=[30, 90, 90.5, np.nan, 29.9],
+                       segment=["smb", "Enterprise", " enterprise", "smb", "smb"], plan=[2.0, 2, 2, 1, 2])
+    assert run(m, f, acc).table["profile"].tolist() == ["p1", "p1", "p2", "p3", "default"]
