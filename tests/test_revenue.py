@@ -712,6 +712,21 @@ def test_accounts_only_mrr():
     )
 
 
+def test_accounts_only_mrr_all_blank_is_unknown_not_zero():
+    # R11 with an MRR column whose cells are all blank: MRR is unknown, not Σ of nothing = 0.
+    acc = accounts_frame(account_id=["A", "B"], mrr=[None, None])
+    acc["mrr"] = acc["mrr"].astype("float64")
+    c = ctx_for({"accounts": acc}, month("2026-03-20"))
+    for k in ("mrr", "arr", "paying_accounts", "arpa"):
+        r = value(c, k)
+        assert r.value is None and "blank" in r.unavailable_reason, k
+    assert ACCOUNT_METRICS["mrr"].compute(c).isna().all()
+    # one known value is enough: mrr = 40 (B's blank cell is left out), 1 paying account
+    acc.loc[0, "mrr"] = 40.0
+    c2 = ctx_for({"accounts": acc}, month("2026-03-20"))
+    assert value(c2, "mrr").value == 40 and value(c2, "paying_accounts").value == 1
+
+
 def test_account_metrics_with_billing():
     acc = accounts_frame(account_id=["A", "B", "Z"], arr=[5.0, 5.0, 5.0])
     b = billing(

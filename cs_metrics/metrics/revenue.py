@@ -648,8 +648,9 @@ def _accounts_snapshot_mrr(ctx: Context) -> pd.Series | None:
 def company_mrr(ctx: Context) -> tuple[float, int, str]:
     """(Σ MRR on R, accounts with MRR > 0 on R, source 'billing' | 'accounts' | 'none').
 
-    Source 'none' (billing without any recurring row, no accounts mrr/arr): MRR is
-    unknown (NaN) and paying accounts 0; `no_recurring_reason(ctx)` says why.
+    Source 'none' (billing without any recurring row, and no accounts mrr/arr or only
+    blank cells): MRR is unknown (NaN) and paying accounts 0; `unknown_mrr_reason(ctx)`
+    says why.
     """
 
     def build():
@@ -660,9 +661,23 @@ def company_mrr(ctx: Context) -> tuple[float, int, str]:
         if snap is None:  # billing without recurring rows, and no accounts snapshot
             return float("nan"), 0, "none"
         vals = snap.dropna().to_numpy()
+        if len(vals) == 0:  # the column is there but every cell is blank: unknown, not 0
+            return float("nan"), 0, "none"
         return float(vals.sum()), int(_pos(vals).sum()), "accounts"
 
     return ctx.cached("revenue.company_mrr", build)
+
+
+BLANK_SNAPSHOT = "every accounts mrr/arr cell is blank"
+
+
+def unknown_mrr_reason(ctx: Context) -> str:
+    """Why company_mrr's source is 'none': no recurring billing rows, and no usable snapshot."""
+    if ctx.has("billing"):
+        return NO_RECURRING + (
+            f"; {BLANK_SNAPSHOT}" if _accounts_snapshot_mrr(ctx) is not None else ""
+        )
+    return BLANK_SNAPSHOT
 
 
 # --------------------------------------------------------------------------
@@ -683,7 +698,7 @@ _MRR_NEEDS = ("billing|accounts.mrr|accounts.arr",)
 def kpi_mrr(ctx: Context) -> Result:
     total, paying, source = company_mrr(ctx)
     if source == "none":
-        return Result.unavailable(NO_RECURRING)
+        return Result.unavailable(unknown_mrr_reason(ctx))
     return Result(total, paying, extra={"source": source})
 
 
@@ -699,7 +714,7 @@ def kpi_mrr(ctx: Context) -> Result:
 def kpi_arr(ctx: Context) -> Result:
     total, paying, source = company_mrr(ctx)
     if source == "none":
-        return Result.unavailable(NO_RECURRING)
+        return Result.unavailable(unknown_mrr_reason(ctx))
     return Result(12.0 * total, paying, extra={"source": source})
 
 
@@ -715,14 +730,14 @@ def kpi_arr(ctx: Context) -> Result:
 def kpi_paying_accounts(ctx: Context) -> Result:
     _, paying, source = company_mrr(ctx)
     if source == "none":
-        return Result.unavailable(NO_RECURRING)
+        return Result.unavailable(unknown_mrr_reason(ctx))
     return Result(float(paying), paying, extra={"source": source})
 
 
 def arpa_result(ctx: Context) -> Result:
     total, paying, source = company_mrr(ctx)
     if source == "none":
-        return Result.unavailable(NO_RECURRING)
+        return Result.unavailable(unknown_mrr_reason(ctx))
     if paying == 0:
         return Result.unavailable("no paying accounts on the report date", 0)
     return Result(total / paying, paying)
