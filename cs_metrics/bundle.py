@@ -48,6 +48,10 @@ class Dataset:
         }
         if self.also_matched:
             d["also_matched"] = {k: list(v) for k, v in self.also_matched.items()}
+        if self.meta.get("matched_by"):
+            d["matched_by"] = dict(self.meta["matched_by"])  # file -> file name | header | option ...
+        if self.meta.get("columns_from_config"):
+            d["columns_from_config"] = list(self.meta["columns_from_config"])
         return d
 
 

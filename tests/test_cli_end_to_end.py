@@ -100,3 +100,16 @@ def test_backtest_on_sample_predicts_churn_better_than_chance():
     assert d["churned"] > 0 and d["auc"] > 0.7
     rates = [b["churn_rate"] for b in d["bands"]]
     assert rates[-1] > rates[0]  # at-risk accounts churn more than healthy ones
+
+
+def test_validate_says_how_each_file_and_column_was_matched(tmp_path):
+    (tmp_path / "helpdesk.csv").write_text("Ticket ID,Opened On\n1,2026-10-01 10:00:00\n")
+    (tmp_path / "c.yaml").write_text('columns:\n  tickets: {created_at: "Opened On"}\n')
+    res = runner.invoke(app, ["validate", "--tickets", str(tmp_path / "helpdesk.csv"), "--config",
+                              str(tmp_path / "c.yaml"), "--format", "json"])
+    assert res.exit_code == 0, res.stderr
+    t = json.loads(res.stdout)["datasets"]["tickets"]
+    assert t["matched_by"] == {"helpdesk.csv": "option --tickets"}
+    assert t["columns_from_config"] == ["created_at"] and t["columns"]["created_at"] == "Opened On"
+    res = runner.invoke(app, ["validate", str(SAMPLE)])
+    assert "tickets.csv (file name)" in res.stdout

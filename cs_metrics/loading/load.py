@@ -40,6 +40,7 @@ class _Part:
     file: str
     match: ColumnMatch
     norm: Normalised
+    how: str = ""  # how discovery matched the file: file name, sheet name, header, option
 
 
 def _expected_text() -> str:
@@ -177,7 +178,7 @@ def _load(
                     message=str(note),
                 )
             )
-        parts.setdefault(a.dataset, []).append(_Part(raw.file, match, norm))
+        parts.setdefault(a.dataset, []).append(_Part(raw.file, match, norm, a.how))
         del raw
         release_memory()
 
@@ -271,6 +272,10 @@ def _load(
             frame, _, counts = link(frame, accounts_frame, ds, info, sink, maps=maps)
             meta["linking"] = counts
         rows_read = sum(p.norm.rows_read for p in items)
+        meta["matched_by"] = {p.file: p.how for p in items}
+        from_config = sorted(set(overrides_all.get(ds) or {}) & set(columns))
+        if from_config:
+            meta["columns_from_config"] = from_config
         ds_obj = Dataset(
             name=ds,
             frame=frame,

@@ -64,15 +64,16 @@ def render_data_quality(bundle: Any, fmt: str, *, color: bool = False, examples:
     con = console(color)
     t = _table(color, "Datasets")
     t.add_column("Dataset")
-    t.add_column("Files", overflow="fold", max_width=40)
+    t.add_column("Files (matched by)", overflow="fold", max_width=48)
     t.add_column("Rows read", justify="right")
     t.add_column("Rows used", justify="right")
     t.add_column("Set aside", justify="right")
     for name, d in dq["datasets"].items():
         aside = int(d.get("rows_read", 0)) - int(d.get("rows_used", 0))
+        how = d.get("matched_by") or {}
         t.add_row(
             name,
-            ", ".join(d.get("files") or []),
+            ", ".join(f"{f} ({how[f]})" if how.get(f) else f for f in d.get("files") or []),
             F.count(d.get("rows_read")),
             F.count(d.get("rows_used")),
             Text(F.count(aside), style="yellow" if color and aside else ""),
@@ -87,8 +88,10 @@ def render_data_quality(bundle: Any, fmt: str, *, color: bool = False, examples:
         cols.add_column("← header in the file", overflow="fold")
         cols.add_column("Also matched", overflow="fold", style="dim")
         also = d.get("also_matched") or {}
+        from_config = set(d.get("columns_from_config") or [])
         for canon, header in (d.get("columns") or {}).items():
-            cols.add_row(canon, Text(str(header)), Text(", ".join(also.get(canon, []))))
+            shown = f"{header} (config)" if canon in from_config else str(header)
+            cols.add_row(canon, Text(shown), Text(", ".join(also.get(canon, []))))
         con.print()
         con.print(cols)
     if dq.get("ignored_files"):
