@@ -574,6 +574,17 @@ def test_transactions_none_in_w():
     assert value(c, "avg_transaction_value").value is None
 
 
+def test_transactions_issued_at_all_blank_is_unknown_not_zero():
+    # R26 in spirit: an issued_at column with no value cannot tell what was issued in W;
+    # 0 transactions would be a fake number.
+    b = billing([sub("A", 10, "2026-03-01", "2026-04-01", issued_at=None)])
+    b["issued_at"] = pd.to_datetime(b["issued_at"])
+    c = ctx_for({"billing": b}, month("2026-03-31"))
+    for k in ("transactions", "avg_transaction_value"):
+        r = value(c, k)
+        assert r.value is None and "issued_at" in r.unavailable_reason, k
+
+
 def test_late_payment_rule():
     R = "2026-03-20"
     b = billing(

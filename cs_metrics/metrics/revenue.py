@@ -957,6 +957,19 @@ def _transactions(ctx: Context) -> tuple[int, float | None]:
     return ctx.cached("revenue.transactions", build)
 
 
+NO_ISSUE_DATES = "billing's issued_at column has no value in any row"
+
+
+def _no_issue_dates(ctx: Context) -> bool:
+    """issued_at is present but blank everywhere (judged on the whole dataset, like MRR)."""
+    full = ctx.bundle.frame("billing") if ctx.bundle is not None else None
+    if full is None or "issued_at" not in full.columns:
+        full = ctx.frames["billing"]
+    return _shared_get(
+        ctx, "revenue.no_issue_dates", full, lambda: not bool(full["issued_at"].notna().any())
+    )
+
+
 @kpi(
     "transactions",
     label="Transactions",
@@ -967,6 +980,8 @@ def _transactions(ctx: Context) -> tuple[int, float | None]:
     needs=("billing.issued_at",),
 )
 def kpi_transactions(ctx: Context) -> Result:
+    if _no_issue_dates(ctx):
+        return Result.unavailable(NO_ISSUE_DATES)
     count, _ = _transactions(ctx)
     return Result(float(count), count)
 
@@ -981,6 +996,8 @@ def kpi_transactions(ctx: Context) -> Result:
     needs=("billing.issued_at",),
 )
 def kpi_avg_transaction_value(ctx: Context) -> Result:
+    if _no_issue_dates(ctx):
+        return Result.unavailable(NO_ISSUE_DATES)
     count, mean = _transactions(ctx)
     if count == 0:
         return Result.unavailable("no invoices issued in the period", 0)
