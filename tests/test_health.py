@@ -402,8 +402,11 @@ def test_explain_breakdown_and_drivers():
     # impacts: a .5×(20−100) = −40, b .25×(90−100) = −2.5, c .25×(50−100) = −12.5
     assert [d["measure"] for d in e["drivers"]["down"]] == ["a", "c", "b"]
     assert e["drivers"]["down"][0]["impact"] == pytest.approx(-40)
-    # contributions: a 10, b 22.5, c 12.5
-    assert [d["measure"] for d in e["drivers"]["up"]] == ["b", "c", "a"]
+    # up = lift above the account's score 45: b .25×(90−45) = 11.25, c .25×(50−45) = 1.25;
+    # a (20) is below 45, so it never "holds the score up"
+    assert [d["measure"] for d in e["drivers"]["up"]] == ["b", "c"]
+    assert e["drivers"]["up"][0]["lift"] == pytest.approx(11.25)
+    assert e["drivers"]["up"][0]["contribution"] == pytest.approx(22.5)  # .25 × 90 points added
     assert s.table.loc["A1", "top_negative"] == "a" and s.table.loc["A1", "top_positive"] == "b"
     e2 = health.explain(s, "A2")
     assert e2["groups"]["g"]["measures"]["c"]["left_out_reason"] == "no value for tickets"
@@ -425,9 +428,9 @@ def test_health_result_sorted_by_risk_with_change():
     assert a1["name"] == "Acme" and a1["arr"] == 1200.0 and acc[1]["arr"] is None
     assert a1["drivers"][0] == {**a1["drivers"][0], "direction": "down", "measure": "a"}
     assert a1["components"]["g"]["measures"]["a"]["score"] == pytest.approx(20)
-    # the same drivers as explain(): down a, c, b (impacts −40, −12.5, −2.5), up b, c, a
+    # the same drivers as explain(): down a, c, b (impacts −40, −12.5, −2.5), up b, c (lifts 11.25, 1.25)
     assert [(d["direction"], d["measure"]) for d in a1["drivers"]] == [
-        ("down", "a"), ("down", "c"), ("down", "b"), ("up", "b"), ("up", "c"), ("up", "a")]
+        ("down", "a"), ("down", "c"), ("down", "b"), ("up", "b"), ("up", "c")]
     # A2: a 90 (eff 2/3) and b 90 (eff 1/3), c missing: impacts −6.67 and −3.33
     assert [d["measure"] for d in acc[1]["drivers"] if d["direction"] == "down"] == ["a", "b"]
     assert acc[1]["drivers"][0]["impact"] == pytest.approx(-20 / 3)

@@ -2,8 +2,11 @@
 `health` object, and the health KPIs of the KPI table.
 
 Drivers: *down* = measures with the most negative impact, effective weight ×
-(score − 100), i.e. the points the measure costs the account; *up* = measures
-with the largest contribution, effective weight × score, i.e. the points it adds.
+(score − 100), i.e. the points the measure costs the account (SPEC §4); *up* =
+measures that score above the account's own score, ranked by their lift,
+effective weight × (score − account score): the points by which they hold the
+score above what the other measures alone would give. A measure scoring 20 in
+an account scoring 40 is never listed as holding it up.
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ def _metric_unit(metric: Any) -> str | None:
     return m.unit if m is not None else None
 
 
-def _drivers(rows: pd.DataFrame, labels: dict[str, str], n: int) -> dict[str, list[dict[str, Any]]]:
+def _drivers(rows: pd.DataFrame, labels: dict[str, str], n: int,
+             account_score: float) -> dict[str, list[dict[str, Any]]]:
     def item(r: pd.Series, key: str) -> dict[str, Any]:
         return {"measure": r["measure"], "label": labels.get(r["measure"], r["measure"]), "group": r["group"],
                 "metric": r["metric"], "unit": _metric_unit(r["metric"]),
@@ -62,10 +66,11 @@ def _drivers(rows: pd.DataFrame, labels: dict[str, str], n: int) -> dict[str, li
                 key: _num(r[key])}
 
     down = rows[rows["impact"] < -1e-12].sort_values(["impact", "measure"], kind="mergesort").head(n)
-    up = rows[rows["contribution"] > 1e-12].sort_values(["contribution", "measure"], ascending=[False, True],
-                                                         kind="mergesort").head(n)
+    rows = rows.assign(lift=rows["effective_weight"].astype(float) * (rows["score"].astype(float) - account_score))
+    up = rows[rows["lift"] > 1e-12].sort_values(["lift", "measure"], ascending=[False, True],
+                                                 kind="mergesort").head(n)
     return {"down": [item(r, "impact") for _, r in down.iterrows()],
-            "up": [item(r, "contribution") for _, r in up.iterrows()]}
+            "up": [{**item(r, "contribution"), "lift": _num(r["lift"])} for _, r in up.iterrows()]}
 
 
 def _components(comp: pd.DataFrame, grp: pd.DataFrame, labels: dict[str, str], model: HealthModel) -> dict[str, Any]:
@@ -107,7 +112,7 @@ def explain(scores: HealthScores, account_id: Any) -> dict[str, Any]:
         "not_scored_reason": row["not_scored_reason"],
         "override": row["override"],
         "groups": _components(comp, grp, labels, scores.model),
-        "drivers": _drivers(comp, labels, scores.model.drivers),
+        "drivers": _drivers(comp, labels, scores.model.drivers, float(row["score"])),
     }
 
 
@@ -187,7 +192,7 @@ def health_result(current: HealthScores, previous: HealthScores | None, arr: pd.
 def _driver_rows(imp: np.ndarray, con: np.ndarray, pos: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Row numbers (in block order) of each account's top-k down and up drivers, account-major."""
     out = []
-    for key, ok in ((imp, imp < -1e-12), (-con, con > 1e-12)):
+    for key, ok in ((imp, imp < -1e-12), (-con, con > 1e-12)):  # con: the up ranking (lift)
         rows = np.flatnonzero(ok)
         order = rows[np.lexsort((key[rows], pos[rows]))]  # by account, then most negative impact / largest contribution
         p = pos[order]
@@ -210,8 +215,11 @@ def _build_accounts(accounts, order, k, labels, glabels, mb, mc, gb, gc, cols, s
     ]
     pos = np.repeat(np.arange(len(mb) - 1), np.diff(mb)) if n_rows else np.empty(0, int)
     imp = np.array([np.nan if x is None else x for x in mc["impact"]], dtype=float)
-    con = np.array([np.nan if x is None else x for x in mc["contribution"]], dtype=float)
-    down_rows, up_rows = _driver_rows(imp, con, pos, k)
+    ew = np.array([np.nan if x is None else x for x in mc["effective_weight"]], dtype=float)
+    sc = np.array([np.nan if x is None else x for x in mc["score"]], dtype=float)
+    own = np.array([np.nan if x is None else x for x in score_l], dtype=float)
+    lift = ew * (sc - own[pos]) if n_rows else np.empty(0)  # see the module docstring
+    down_rows, up_rows = _driver_rows(imp, lift, pos, k)
     down_b = np.searchsorted(pos[down_rows], np.arange(len(mb))).tolist()
     up_b = np.searchsorted(pos[up_rows], np.arange(len(mb))).tolist()
     down_rows, up_rows = down_rows.tolist(), up_rows.tolist()
@@ -234,7 +242,7 @@ def _build_accounts(accounts, order, k, labels, glabels, mb, mc, gb, gc, cols, s
         for j in range(mb[i], mb[i + 1]):
             comps.setdefault(groups[j], {"measures": {}})["measures"][measures[j]] = mdicts[j]
         drivers = [item(j, "impact", "down") for j in down_rows[down_b[i]:down_b[i + 1]]] + \
-                  [item(j, "contribution", "up") for j in up_rows[up_b[i]:up_b[i + 1]]]
+                  [{**item(j, "contribution", "up"), "lift": float(lift[j])} for j in up_rows[up_b[i]:up_b[i + 1]]]
         s, p = score_l[i], prev_l[i]
         accounts.append({
             "account_id": ids_l[i], "name": name_l[i], "score": s, "band": cols["band"][i],

@@ -236,7 +236,9 @@ def _score_variant(v: Variant, inp: _Inputs, cache: dict) -> _VariantResult:
     contrib = EFF * np.nan_to_num(SC)
     impact = EFF * (np.nan_to_num(SC) - 100.0)
     top_neg = _pick(impact, measures, lambda a: a < -1e-12, np.argmin, np.inf)
-    top_pos = _pick(contrib, measures, lambda a: a > 1e-12, np.argmax, -np.inf)
+    # up: lift above the account's own score (see health/explain.py)
+    lift = EFF * (np.nan_to_num(SC) - total[:, None]) if measures else np.empty((n, 0))
+    top_pos = _pick(lift, measures, lambda a: a > 1e-12, np.argmax, -np.inf)
 
     # left-out reasons per account × measure
     WHY = np.column_stack(cols["why"]) if measures else np.empty((n, 0), object)
