@@ -467,6 +467,11 @@ def normalise(
                     None,
                     f"required '{header}' is empty; row set aside",
                 )
+        if dataset == "surveys" and cname == "score":
+            s, rating, not_rated = _split_ratings(s)
+            if rating is not None:
+                out["rating"] = rating
+                ctx.meta["not_rated"] = not_rated
         out[cname] = _parse(col, s, header, ctx)
         del s
         if consume and col.type == "category" and _unread_later(header, match, dataset):
@@ -683,9 +688,41 @@ def survey_types_in_config(config: dict) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(x).lower() for x in names))
 
 
+# Text ratings in a score column (Zendesk/Help Scout style CSAT): good/bad are
+# ratings without a number; offered/not offered mean the survey was sent but not
+# answered. Anything else that is not a number stays a bad-number issue.
+_RATING_WORDS = {"good": "good", "good with comment": "good", "great": "good",
+                 "bad": "bad", "bad with comment": "bad", "not good": "bad"}
+_NOT_RATED_WORDS = ("offered", "not offered", "unoffered")
+
+
+def _split_ratings(s: pd.Series) -> tuple[pd.Series, pd.Series | None, np.ndarray]:
+    """(score text without the words, rating 'good'/'bad' or None when there are none,
+    mask of 'offered'-style cells). Works on distinct values, so big numeric columns
+    cost one unique() pass."""
+    uniq = pd.Series(pd.unique(s.dropna()), dtype="str")
+    key = uniq.str.strip().str.lower().str.replace("_", " ", regex=False)
+    words = key.map(_RATING_WORDS)
+    offered = key.isin(_NOT_RATED_WORDS)
+    if not (words.notna().any() or offered.any()):
+        return s, None, np.zeros(len(s), dtype=bool)
+    rating_of = dict(zip(uniq[words.notna()], words[words.notna()]))
+    offered_vals = set(uniq[offered])
+    rating = s.map(rating_of).astype("str")
+    not_rated = s.isin(offered_vals).to_numpy(bool)
+    return s.mask(rating.notna() | not_rated), rating, not_rated
+
+
 def _surveys(frame, ctx: _Ctx, match: ColumnMatch, raw: pd.DataFrame, sheet) -> pd.DataFrame:
     """R10: one row per response and type; sent-only rows kept; scale checked."""
     mp = match.mapping
+    # 'offered' cells: the survey was sent and not answered (its date is the sending)
+    not_rated = ctx.meta.pop("not_rated", None)
+    if not_rated is not None and not_rated.any() and "submitted_at" in frame.columns:
+        nr = pd.Series(not_rated, index=frame.index)
+        sent = frame["sent_at"] if "sent_at" in frame.columns else pd.Series(pd.NaT, index=frame.index)
+        frame["sent_at"] = sent.where(~nr | sent.notna(), frame["submitted_at"])
+        frame["submitted_at"] = frame["submitted_at"].mask(nr)
     default_type = survey_type_from_name(ctx.file, sheet, survey_types_in_config(ctx.config))
     # Qualtrics: unfinished responses are not responses
     fin = [h for h in match.unmapped if header_key(h) == "finished"]
@@ -705,8 +742,9 @@ def _surveys(frame, ctx: _Ctx, match: ColumnMatch, raw: pd.DataFrame, sheet) -> 
     if match.type_columns:
         parts = []
         for header, t in match.type_columns.items():
-            sc = V.parse_number(raw[header], decimal_comma=ctx.decimal_comma)
-            bl = _blank(raw[header])
+            text, rating, _offered = _split_ratings(raw[header])
+            sc = V.parse_number(text, decimal_comma=ctx.decimal_comma)
+            bl = _blank(text)
             bad = np.asarray(sc.bad, dtype=bool) & ~bl
             ctx.issue(
                 "bad-number",
@@ -718,12 +756,20 @@ def _surveys(frame, ctx: _Ctx, match: ColumnMatch, raw: pd.DataFrame, sheet) -> 
             )
             part = frame.loc[~bl & ~bad].copy()
             part["score"] = sc.values[~bl & ~bad].astype("float64")
+            if rating is not None:
+                has_r = rating.notna().to_numpy(bool)
+                rpart = frame.loc[has_r].copy()
+                rpart["score"] = np.nan
+                rpart["rating"] = rating[has_r].to_numpy()
+                rpart["survey_type"] = t
+                rpart["_src"] = header
+                parts.append(rpart)
             part["survey_type"] = t
             part["_src"] = header
             parts.append(part)
         answered_any = np.zeros(len(frame), dtype=bool)
         for header in match.type_columns:
-            answered_any |= ~_blank(raw[header])
+            answered_any |= ~_blank(raw[header]) & ~_split_ratings(raw[header])[2]
         rest = frame.loc[~answered_any].copy()
         rest["score"] = np.nan
         rest["survey_type"] = next(iter(match.type_columns.values()))
@@ -761,6 +807,8 @@ def _surveys(frame, ctx: _Ctx, match: ColumnMatch, raw: pd.DataFrame, sheet) -> 
         else np.zeros(len(long), bool)
     )
     has_score = long["score"].notna().to_numpy()
+    if "rating" in long.columns:  # a good/bad rating is an answer without a number
+        has_score = has_score | long["rating"].notna().to_numpy(bool)
     set_aside = np.zeros(len(long), dtype=bool)
 
     # a score without a submission date is not a response: keep the row as a sent survey
@@ -794,6 +842,8 @@ def _surveys(frame, ctx: _Ctx, match: ColumnMatch, raw: pd.DataFrame, sheet) -> 
         )
     if "submitted_at" in long.columns:
         long["score"] = long["score"].mask(~has_sub)
+        if "rating" in long.columns:
+            long["rating"] = long["rating"].mask(~has_sub)
 
     # R10 scale check: nothing rescaled silently
     scales = _scales(ctx.config)

@@ -95,15 +95,22 @@ def _surveys(ctx: Context) -> pd.DataFrame:
     return df if df is not None else pd.DataFrame({"score": [], "submitted_at": []})
 
 
-def responses(ctx: Context, survey_type: str | None = None) -> pd.DataFrame:
-    """Rows with a score submitted on a day of the window (optionally one type)."""
-    key = f"surveys.responses:{ctx.window.start}:{ctx.window.end}"
+def responses(ctx: Context, survey_type: str | None = None, *, ratings: bool = False) -> pd.DataFrame:
+    """Rows with a score submitted on a day of the window (optionally one type).
+
+    `ratings=True` also keeps good/bad text ratings (column `rating`, score NaN):
+    only CSAT's top box and the response rate can use an answer without a number.
+    """
+    key = f"surveys.responses:{ctx.window.start}:{ctx.window.end}:{ratings}"
 
     def build() -> pd.DataFrame:
         df = _surveys(ctx)
         if "submitted_at" not in df.columns or "score" not in df.columns:
             return df.iloc[0:0]
-        mask = ctx.window.contains(df["submitted_at"]) & df["score"].notna()
+        answered = df["score"].notna()
+        if ratings and "rating" in df.columns:
+            answered |= df["rating"].notna()
+        mask = ctx.window.contains(df["submitted_at"]) & answered
         return df.loc[mask.to_numpy()]
 
     r = ctx.cached(key, build)
@@ -185,16 +192,24 @@ def csat(ctx: Context) -> Result:
     method, sat_min = _csat_cfg(ctx)
     # unit in every result (also unavailable ones) so W and P print alike
     extra: dict[str, Any] = {"method": method, "unit": "score" if method == "mean" else "ratio"}
-    r = responses(ctx, "csat")
+    r = responses(ctx, "csat", ratings=method == "top_box")
     n = len(r)
     if n == 0:
         return Result(None, 0, _none("CSAT"), extra)
     scores = r["score"].to_numpy("float64")
     if method == "mean":
         return Result(float(scores.mean()), n=n, extra=extra)
-    satisfied = int((scores >= sat_min).sum())
+    satisfied = int(_satisfied(r, sat_min).sum())
     extra.update(satisfied=satisfied, rated=n, satisfied_min=sat_min)
     return Result(satisfied / n, n=n, extra=extra)
+
+
+def _satisfied(r: pd.DataFrame, sat_min: float) -> np.ndarray:
+    """Top box: score ≥ satisfied_min, or a `good` text rating (SPEC §3 csat)."""
+    sat = r["score"].to_numpy("float64") >= sat_min
+    if "rating" in r.columns:
+        sat = sat | (r["rating"] == "good").fillna(False).to_numpy(bool)
+    return sat
 
 
 # ---------------------------------------------------------------- CES
@@ -253,7 +268,10 @@ def survey_response_rate(ctx: Context) -> Result:
         return Result.unavailable("no surveys sent in the window", n=0)
     s = df.loc[sent]
     if "score" in s.columns and "submitted_at" in s.columns:
-        answered = (s["score"].notna() & s["submitted_at"].notna()).to_numpy(bool)
+        scored = s["score"].notna()
+        if "rating" in s.columns:  # a good/bad rating answers the survey too
+            scored |= s["rating"].notna()
+        answered = (scored & s["submitted_at"].notna()).to_numpy(bool)
     else:
         answered = np.zeros(len(s), dtype=bool)
     if "response_id" in s.columns:
@@ -456,9 +474,9 @@ def account_nps_responses(ctx: Context) -> pd.Series:
 )
 def account_csat(ctx: Context) -> pd.Series:
     method, sat_min = _csat_cfg(ctx)
-    r = _linked(responses(ctx, "csat"))
+    r = _linked(responses(ctx, "csat", ratings=method == "top_box"))
     s = r["score"].astype("float64")
-    vals = s if method == "mean" else (s >= sat_min) * 1.0
+    vals = s if method == "mean" else pd.Series(_satisfied(r, sat_min) * 1.0, index=r.index)
     per = vals.groupby(r["account_id"], sort=False).mean()
     return on_accounts(per, account_index(ctx, _surveys(ctx)))
 
