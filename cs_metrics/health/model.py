@@ -8,13 +8,12 @@ profiles, each with its own resolved variant.
 
 from __future__ import annotations
 
-import copy
-import difflib
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from cs_metrics.config import _deep_merge, _num
+from cs_metrics.config import _did_you_mean as _dym
 from cs_metrics.errors import ConfigError, Issue
 
 # Per-account metric names the metric modules register (fallback when a
@@ -227,16 +226,6 @@ def norm_category(v: Any) -> str:
     return str(v).strip().casefold()
 
 
-def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _deep_merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
 def _live(d: dict[str, Any] | None) -> dict[str, Any]:
     """Entries set to null delete an inherited group or measure."""
     return {k: v for k, v in (d or {}).items() if v is not None}
@@ -350,15 +339,6 @@ def required_metrics(model: HealthModel) -> list[tuple[str, str | None]]:
 
 # ---------------------------------------------------------------------------
 # phase 3 checks
-
-
-def _num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _dym(name: str, valid: list[str]) -> str:
-    m = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
-    return f" (did you mean {m[0]!r}?)" if m else ""
 
 
 def _check_score(v: Any, path: tuple, out: Found, what: str = "score") -> None:
