@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from cs_metrics.health.scoring import HealthScores
+from cs_metrics.render.files import write_atomic
 
 
 def append_history(directory: Path, as_of: Any, config_hash: str, scores: HealthScores) -> Path:
     """Write `health-YYYY-MM-DD.csv` (as_of, account_id, score, band, profile, coverage,
-    override, config_hash) atomically: temp file in the same folder, then os.replace.
+    override, config_hash) atomically (render.files.write_atomic: temp file, fsync, rename).
 
     One file per as-of date; re-running the same date replaces that day's snapshot.
     Scores are written unrounded (repr precision) so audits can recompute bands.
@@ -34,15 +33,6 @@ def append_history(directory: Path, as_of: Any, config_hash: str, scores: Health
         "config_hash": config_hash,
     })
     target = directory / f"health-{day}.csv"
-    fd, tmp = tempfile.mkstemp(prefix=".health-", suffix=".csv.tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            out.to_csv(fh, index=False)  # shortest repr that round-trips exactly
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    # shortest repr that round-trips exactly
+    write_atomic(target, out.to_csv(index=False, lineterminator="\n"))
     return target
