@@ -800,8 +800,6 @@ def _surveys_table(w: World, rng: np.random.Generator, rows: int | None, messy: 
         "Submitted At": _ts(submitted, answered),
     })
     if messy and m > 10:
-        import pandas as pd
-
         df = _as_text(out).to_pandas()
         nps_answered = np.flatnonzero((stype == 0) & answered)
         if len(nps_answered):

@@ -1,7 +1,6 @@
 """The CLI on real files: same JSON as the library, exit codes 0/1/2/3, clean stdout."""
 
 import json
-from datetime import date
 from pathlib import Path
 
 import pytest

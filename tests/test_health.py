@@ -393,7 +393,7 @@ def _three():
 
 
 def test_explain_breakdown_and_drivers():
-    m, f, s = _three()
+    _, _, s = _three()
     e = health.explain(s, "A1")
     assert e["score"] == pytest.approx(45) and e["band"] == "neutral" and e["profile"] == "default"
     ms = e["groups"]["g"]["measures"]
@@ -415,7 +415,7 @@ def test_explain_breakdown_and_drivers():
 
 
 def test_health_result_sorted_by_risk_with_change():
-    m, f, s = _three()
+    m, _, s = _three()
     prev = run(m, frame(nps=[40, 90], csat=[90, 90], tickets=[50, 90]))
     arr = pd.Series({"A1": 1200.0, "A2": np.nan})
     names = pd.Series({"A1": "Acme", "A2": "Beta"})
@@ -483,7 +483,7 @@ def test_backtest_auc_and_bands():
 
 
 def test_append_history_is_atomic_and_dated(tmp_path):
-    m, f, s = _three()
+    _, _, s = _three()
     p = health.append_history(tmp_path / "hist", AS_OF, "abc123def456", s)
     assert p.name == "health-2026-10-31.csv"
     df = pd.read_csv(p)

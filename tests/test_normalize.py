@@ -472,7 +472,7 @@ def test_ambiguous_decimal_separator_is_info():
 
 
 def test_clear_columns_raise_no_parser_notes():
-    norm, sink = run(
+    _, sink = run(
         "billing",
         {"Customer": ["c1", "c2"], "Amount": ["1,234.50", "7"], "Invoice date": ["13/02/2026", "01/02/2026"]},
     )
