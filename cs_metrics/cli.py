@@ -13,6 +13,8 @@ from typing import Any, Callable, Optional
 
 import typer
 
+from cs_metrics.render import FORMATS  # light: each renderer is imported only when used
+
 app = typer.Typer(
     name="csm",
     help="Customer-success KPIs and explainable health scores from the spreadsheets you export.",
@@ -23,7 +25,6 @@ app = typer.Typer(
 config_app = typer.Typer(help="Check and explain config files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 
-FORMATS = ("table", "json", "csv", "md", "html", "xlsx")
 BINARY_FORMATS = ("xlsx",)
 SUFFIX_FORMATS = {".json": "json", ".csv": "csv", ".md": "md", ".markdown": "md",
                   ".html": "html", ".htm": "html", ".xlsx": "xlsx", ".txt": "table"}
@@ -121,7 +122,7 @@ def _load(source, explicit, config_path):
     return bundle, config
 
 
-def _resolve_format(fmt: Optional[str], output: Optional[Path], default_tty: str = "table") -> str:
+def _resolve_format(fmt: Optional[str], output: Optional[Path]) -> str:
     from cs_metrics.errors import UsageError
 
     if fmt is None and output is not None:
@@ -130,7 +131,7 @@ def _resolve_format(fmt: Optional[str], output: Optional[Path], default_tty: str
             raise UsageError(f"cannot infer the format from {output.name!r}: use --format "
                              f"({', '.join(FORMATS)})")
     if fmt is None:
-        fmt = default_tty
+        fmt = "table"
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
@@ -191,7 +192,7 @@ def report(
         from cs_metrics.report import build_report
 
         rules = parse_rules(fail_on)
-        f = _resolve_format(fmt, output, "table" if sys.stdout.isatty() or output else "table")
+        f = _resolve_format(fmt, output)
         bundle, cfg = _load(source, _explicit(accounts, tickets, surveys, billing, usage), config)
         analysis = analyse(bundle, cfg, as_of=as_of, period=period, by=by,
                            overrides_path=overrides, history_dir=history)
