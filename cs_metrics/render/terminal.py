@@ -72,6 +72,18 @@ def table_box(color: bool) -> box.Box:
     return box.SIMPLE_HEAD if color else box.ASCII2
 
 
+def new_table(color: bool, title: str | None = None) -> Table:
+    """The house table: left-aligned title, no outer edge, ASCII rules without colour."""
+    return Table(
+        box=table_box(color),
+        title=title,
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+        header_style="bold" if color else "",
+    )
+
+
 def export(con: Console) -> str:
     out = con.file.getvalue()  # type: ignore[attr-defined]
     lines = [ln.rstrip() for ln in out.splitlines()]
@@ -138,15 +150,7 @@ def kpi_table(
         max([len(str(r[j])) for r in rows] + [len(h)])
         for j, h in ((1, "Value"), (2, "Previous"), (3, "Change"), (4, "n"))
     ]
-    t = Table(
-        box=table_box(color),
-        title=title,
-        title_justify="left",
-        expand=False,
-        pad_edge=False,
-        header_style="bold" if color else "",
-        show_edge=False,
-    )
+    t = new_table(color, title)
     label_w = min(32, max([len(str(r[0])) for r in rows] + [3]))
     t.add_column("KPI", no_wrap=True, min_width=label_w, max_width=32, overflow="ellipsis")
     t.add_column("Value", justify="right", no_wrap=True, min_width=widths[0])
@@ -199,14 +203,7 @@ def health_section(report: Any, color: bool, *, top: int = 10) -> list[Any]:
         return [Text("Health: no scores (health scores need an accounts dataset).", style="dim")]
     cur = report.currency
     s = h.get("summary") or {}
-    bands = Table(
-        box=table_box(color),
-        title="Health",
-        title_justify="left",
-        show_edge=False,
-        pad_edge=False,
-        header_style="bold" if color else "",
-    )
+    bands = new_table(color, "Health")
     bands.add_column("Band")
     bands.add_column("Accounts", justify="right")
     bands.add_column("ARR", justify="right")
@@ -231,14 +228,7 @@ def health_section(report: Any, color: bool, *, top: int = 10) -> list[Any]:
     accounts = [a for a in (h.get("accounts") or []) if a.get("score") is not None]
     lowest = _lowest_band(s)
     risky = [a for a in accounts if a.get("band") == lowest][:top] or accounts[: min(top, 5)]
-    at_risk = Table(
-        box=table_box(color),
-        title=f"Top at-risk accounts ({len(risky)} shown)",
-        title_justify="left",
-        show_edge=False,
-        pad_edge=False,
-        header_style="bold" if color else "",
-    )
+    at_risk = new_table(color, f"Top at-risk accounts ({len(risky)} shown)")
     at_risk.add_column("Account", no_wrap=True, max_width=16, overflow="ellipsis")
     at_risk.add_column("Name", no_wrap=True, max_width=30, overflow="ellipsis")
     at_risk.add_column("Score", justify="right")
@@ -339,14 +329,7 @@ def groups_table(report: Any, color: bool, width: int = DEFAULT_WIDTH) -> list[T
         title = f"KPIs by {report.groups.get('by')}" + (
             f" ({ci + 1}/{len(chunks)})" if len(chunks) > 1 else ""
         )
-        t = Table(
-            box=table_box(color),
-            title=title,
-            title_justify="left",
-            show_edge=False,
-            pad_edge=False,
-            header_style="bold" if color else "",
-        )
+        t = new_table(color, title)
         t.add_column("KPI", no_wrap=True, min_width=label_w, max_width=30, overflow="ellipsis")
         for j in chunk:
             t.add_column(

@@ -24,7 +24,7 @@ from cs_metrics.render.tabular import (
     top_driver,
     write_csv,
 )
-from cs_metrics.render.terminal import band_style, console, export, kpi_table, table_box
+from cs_metrics.render.terminal import band_style, console, export, kpi_table, new_table
 from cs_metrics.results import clean_tree
 
 
@@ -41,17 +41,6 @@ def _title(text: str, color: bool) -> Text:
     return Text(text, style="bold" if color else "")
 
 
-def _table(color: bool, title: str | None = None) -> Table:
-    return Table(
-        box=table_box(color),
-        title=title,
-        title_justify="left",
-        show_edge=False,
-        pad_edge=False,
-        header_style="bold" if color else "",
-    )
-
-
 # ------------------------------------------------------------------ csm validate
 def render_data_quality(bundle: Any, fmt: str, *, color: bool = False, examples: int = 3) -> str:
     """Datasets (files, rows read/used, columns canonical ← header), ignored files, issues by code."""
@@ -62,7 +51,7 @@ def render_data_quality(bundle: Any, fmt: str, *, color: bool = False, examples:
     if f == "json":
         return dumps(clean_tree(bundle.data_quality()))
     con = console(color)
-    t = _table(color, "Datasets")
+    t = new_table(color, "Datasets")
     t.add_column("Dataset")
     t.add_column("Files (matched by)", overflow="fold", max_width=48)
     t.add_column("Rows read", justify="right")
@@ -83,7 +72,7 @@ def render_data_quality(bundle: Any, fmt: str, *, color: bool = False, examples:
     else:
         con.print(t)
     for name, d in dq["datasets"].items():
-        cols = _table(color, f"{name}: columns")
+        cols = new_table(color, f"{name}: columns")
         cols.add_column("Canonical")
         cols.add_column("← header in the file", overflow="fold")
         cols.add_column("Also matched", overflow="fold", style="dim")
@@ -96,7 +85,7 @@ def render_data_quality(bundle: Any, fmt: str, *, color: bool = False, examples:
         con.print(cols)
     if dq.get("ignored_files"):
         con.print()
-        ig = _table(color, "Ignored files")
+        ig = new_table(color, "Ignored files")
         ig.add_column("File", overflow="fold")
         ig.add_column("Why", overflow="fold")
         for item in dq["ignored_files"]:
@@ -110,7 +99,7 @@ def render_data_quality(bundle: Any, fmt: str, *, color: bool = False, examples:
     by_code: dict[str, list[dict[str, Any]]] = {}
     for i in dq["issues"]:
         by_code.setdefault(i.get("code") or "?", []).append(i)
-    it = _table(color, "Issues")
+    it = new_table(color, "Issues")
     it.add_column("Issue")
     it.add_column("Count", justify="right")
     it.add_column("First rows (file, row, column: value)", overflow="fold")
@@ -192,7 +181,7 @@ def render_catalogue(fmt: str, *, color: bool = False) -> str:
             + "\n"
         )
     con = console(color)
-    t = _table(color)
+    t = new_table(color)
     t.add_column("id", no_wrap=True, style="cyan" if color else "")
     t.add_column("KPI", max_width=30)
     t.add_column("Unit", no_wrap=True)
@@ -367,7 +356,7 @@ def render_health(
                 "\n".join(md_table([md(c) for c in cols], body, "l" + "r" * (len(cols) - 1))) + "\n"
             )
         con = console(color)
-        t = _table(color, f"Health bands by {by}")
+        t = new_table(color, f"Health bands by {by}")
         t.add_column(by, max_width=30, overflow="ellipsis")
         t.add_column("Accounts", justify="right")
         band_colors = {
@@ -407,7 +396,7 @@ def render_health(
             color,
         )
     )
-    t = _table(color)
+    t = new_table(color)
     id_w = min(14, max([len(str(a.get("account_id"))) for a in accounts] + [7]))
     t.add_column("#", justify="right", no_wrap=True, min_width=len(str(len(accounts))))
     t.add_column("Account", no_wrap=True, min_width=id_w, max_width=14, overflow="ellipsis")
@@ -471,7 +460,7 @@ def render_explain(detail: dict[str, Any], fmt: str, *, color: bool = False) -> 
     if detail.get("not_scored_reason"):
         head.append(f"\nNot scored: {detail['not_scored_reason']}")
     con.print(head)
-    t = _table(color)
+    t = new_table(color)
     t.add_column("Group / measure", max_width=34, overflow="ellipsis", no_wrap=True)
     t.add_column("Raw", justify="right", no_wrap=True)
     t.add_column("Score", justify="right")
@@ -556,7 +545,7 @@ def render_backtest(result: dict[str, Any], fmt: str, *, color: bool = False) ->
             f"({F.count(result.get('not_scored_churned'))} of them churned)"
         )
     con.print(head)
-    t = _table(color)
+    t = new_table(color)
     t.add_column("Band")
     t.add_column("Accounts", justify="right")
     t.add_column("Churned", justify="right")
