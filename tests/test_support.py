@@ -280,6 +280,15 @@ def test_escalation_rate_flag_and_tags():
     assert r.value is None and "escalated" in r.unavailable_reason
 
 
+def test_escalation_tags_fallback_matches_the_loader_rule():
+    # a frame built without the loader must read tags the way the loader does
+    # (normalize: tokens split on spaces, commas or semicolons): t1 'vip;escalated'
+    # and t3 'Escalation' are tokens, 'escalated_later' is not → 2 of 4
+    tags = tk(created_at=["2026-10-01"] * 4,
+              tags=["vip;escalated", "escalated_later", "Escalation", "none"])
+    assert val("escalation_rate", tags) == approx(0.5)
+
+
 def test_abandonment_rate():
     df = tk(
         created_at=["2026-10-01"] * 7,

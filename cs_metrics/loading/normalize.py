@@ -63,7 +63,9 @@ _SATISFACTION_MAP = {
     "good with comment": "good",
     "bad with comment": "bad",
 }
-_ESCALATION_TAG = r"(?:^|[\s,;])(?:escalated|escalation)(?:$|[\s,;])"  # RE2: no lookahead
+# R9: a Tags token (split on spaces, commas or semicolons) escalated/escalation, any case.
+# Also used by metrics/support.py for frames built without the loader. RE2: no lookahead.
+ESCALATION_TAG = r"(?:^|[\s,;])(?:escalated|escalation)(?:$|[\s,;])"
 _KNOWN_TYPES = ("nps", "csat", "ces")
 
 
@@ -629,7 +631,7 @@ def _tickets(frame, ctx: _Ctx, match) -> pd.DataFrame:
         frame["satisfaction"] = s
     if "tags" in frame.columns:
         tags = pa.array(frame["tags"].astype("str").array)
-        hit = pc.match_substring_regex(tags, _ESCALATION_TAG, ignore_case=True)
+        hit = pc.match_substring_regex(tags, ESCALATION_TAG, ignore_case=True)
         hit = pd.Series(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), index=frame.index)
         hit = hit.astype("boolean")
         if "escalated" in frame.columns:

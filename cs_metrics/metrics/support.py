@@ -442,8 +442,9 @@ def escalated(df: pd.DataFrame, pos: np.ndarray) -> np.ndarray | None:
     if "escalated" in df.columns:
         return df["escalated"].iloc[pos].astype("boolean").to_numpy(dtype=bool, na_value=False)
     if "tags" in df.columns:  # a frame built without the loader: apply R9 here
-        tags = df["tags"].iloc[pos].astype("str").str.lower()
-        hit = tags.str.contains(r"(?:^|[\s,])escalat(?:ed|ion)(?:$|[\s,])", regex=True)
+        from cs_metrics.loading.normalize import ESCALATION_TAG
+
+        hit = df["tags"].iloc[pos].astype("str").str.contains(ESCALATION_TAG, case=False, regex=True)
         return hit.to_numpy(dtype=bool, na_value=False)
     return None
 
