@@ -6,7 +6,8 @@ renewal, tenure). Every series is float, indexed by the accounts frame's
 health model can reweight (SPEC §4 "Missing data").
 
 `account_index` and `on_accounts` are also the helpers the survey and
-adoption modules use to put their per-account series on the same index.
+adoption modules use to put their per-account series on the same index;
+`accounts_number` reads a numeric accounts column.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def _column(ctx: Context, col: str) -> pd.Series:
     return s
 
 
-def _num(ctx: Context, col: str) -> pd.Series:
+def accounts_number(ctx: Context, col: str) -> pd.Series:
+    """An accounts column as float by account_id; text that is not a number is missing."""
     return pd.to_numeric(_column(ctx, col), errors="coerce").astype("float64")
 
 
@@ -131,8 +133,8 @@ def advocate(ctx: Context) -> pd.Series:
     windowed=False,
 )
 def goals_met_ratio(ctx: Context) -> pd.Series:
-    total = _num(ctx, "goals_total")
-    met = _num(ctx, "goals_met")
+    total = accounts_number(ctx, "goals_total")
+    met = accounts_number(ctx, "goals_met")
     return on_accounts((met / total).where(total > 0), total.index)
 
 
@@ -173,5 +175,5 @@ def tenure_days(ctx: Context) -> pd.Series:
     windowed=False,
 )
 def seats(ctx: Context) -> pd.Series:
-    s = _num(ctx, "seats")
+    s = accounts_number(ctx, "seats")
     return on_accounts(s, s.index)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cs_metrics.metrics.accounts import account_index, on_accounts
+from cs_metrics.metrics.accounts import account_index, accounts_number, on_accounts
 from cs_metrics.metrics.registry import Context, Result, account_metric, kpi
 
 ACTIVE_DAYS = 30  # "active users" = distinct users with an event in the 30 days ending R
@@ -143,15 +143,6 @@ def _active_users_by_account(ctx: Context, c: UsageCodes) -> pd.Series:
     return pd.Series(counts, index=c.accounts)
 
 
-def _accounts_num(ctx: Context, col: str) -> pd.Series:
-    acc = ctx.frame("accounts")
-    assert acc is not None
-    return pd.Series(
-        pd.to_numeric(acc[col], errors="coerce").astype("float64").to_numpy(),
-        index=pd.Index(acc["account_id"], name="account_id"),
-    )
-
-
 # ---------------------------------------------------------------- company KPIs
 
 
@@ -171,7 +162,7 @@ def active_users(ctx: Context) -> Result:
         return Result(float(n), n=n, extra={"source": "usage", "days": ACTIVE_DAYS})
     if not ctx.has("accounts", "active_users"):
         return Result.unavailable("the usage data has no rows", n=0)
-    au = _accounts_num(ctx, "active_users").dropna()
+    au = accounts_number(ctx, "active_users").dropna()
     if au.empty:
         return Result.unavailable("accounts.active_users is blank for every account", n=0)
     return Result(float(au.sum()), n=len(au), extra={"source": "accounts.active_users"})
@@ -188,12 +179,12 @@ def active_users(ctx: Context) -> Result:
     needs=("accounts.seats", "usage.user_id|accounts.active_users"),
 )
 def license_utilization(ctx: Context) -> Result:
-    seats = _accounts_num(ctx, "seats")
+    seats = accounts_number(ctx, "seats")
     if _has_users(ctx):
         users = _active_users_by_account(ctx, usage_codes(ctx)).reindex(seats.index, fill_value=0.0)
         source = "usage"
     elif ctx.has("accounts", "active_users"):
-        users = _accounts_num(ctx, "active_users")
+        users = accounts_number(ctx, "active_users")
         source = "accounts.active_users"
     else:
         return Result.unavailable("the usage data has no rows", n=0)
@@ -336,8 +327,8 @@ def time_to_value_days(ctx: Context) -> Result:
     needs=("accounts.goals_total", "accounts.goals_met"),
 )
 def goals_met_rate(ctx: Context) -> Result:
-    total = _accounts_num(ctx, "goals_total")
-    met = _accounts_num(ctx, "goals_met")
+    total = accounts_number(ctx, "goals_total")
+    met = accounts_number(ctx, "goals_met")
     keep = (total > 0) & met.notna()
     if not keep.any():
         return Result.unavailable(
@@ -385,7 +376,7 @@ def account_active_users(ctx: Context) -> pd.Series:
         return on_accounts(_active_users_by_account(ctx, usage_codes(ctx)), _index(ctx), fill=0.0)
     if not ctx.has("accounts", "active_users"):  # usage without rows: unknown, not 0
         return on_accounts(pd.Series(dtype="float64"), _index(ctx))
-    au = _accounts_num(ctx, "active_users")
+    au = accounts_number(ctx, "active_users")
     return on_accounts(au, au.index)
 
 
@@ -398,7 +389,7 @@ def account_active_users(ctx: Context) -> pd.Series:
     windowed=False,
 )
 def account_license_utilization(ctx: Context) -> pd.Series:
-    seats = _accounts_num(ctx, "seats")
+    seats = accounts_number(ctx, "seats")
     users = account_active_users(ctx).reindex(seats.index)
     if _has_users(ctx):
         users = users.fillna(0.0)

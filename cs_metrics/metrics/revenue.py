@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cs_metrics.errors import ConfigError, InputError, Issue
+from cs_metrics.metrics.accounts import account_index
 from cs_metrics.metrics.registry import Context, Result, account_metric, kpi
 from cs_metrics.timeframe import month_ends
 
@@ -1051,10 +1052,8 @@ def kpi_late_payment_rate(ctx: Context) -> Result:
 
 
 def _account_index(ctx: Context, extra: pd.Index) -> pd.Index:
-    acc = ctx.frames.get("accounts")
-    if acc is None:
-        return extra
-    return pd.Index(acc["account_id"].astype("str"), name="account_id")
+    """Every account when there is an accounts dataset, else `extra` (the billed accounts)."""
+    return account_index(ctx) if ctx.has("accounts", "account_id") else extra
 
 
 def _per_account(ctx: Context, values: np.ndarray, fill: float | None = 0.0) -> pd.Series:

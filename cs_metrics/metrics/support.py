@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cs_metrics.errors import ConfigError, Issue
+from cs_metrics.metrics.accounts import accounts_number
 from cs_metrics.metrics.business_hours import BusinessCalendar
 from cs_metrics.metrics.registry import Context, Result, account_metric, kpi
 
@@ -897,8 +898,7 @@ def a_tickets_per_seat(ctx: Context) -> pd.Series | None:
     acc = ctx.frames.get("accounts")
     if acc is None or "seats" not in acc.columns:
         return None
-    seats = pd.Series(pd.to_numeric(acc["seats"], errors="coerce").to_numpy(dtype="float64"),
-                      index=pd.Index(acc["account_id"], name="account_id"))
+    seats = accounts_number(ctx, "seats")
     seats = seats[seats > 0]
     seats = seats[~seats.index.duplicated()]
     counts = _per_account_count(ctx, "created", "tickets").reindex(seats.index)
