@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import gc
-import math
 from typing import Any
 
 import numpy as np
@@ -27,17 +26,14 @@ from cs_metrics.results import KPIValue, clean_number
 DEFAULT_BAND_KPIS = {"healthy": "accounts_healthy", "neutral": "accounts_neutral", "at_risk": "accounts_at_risk"}
 
 
-def _num(x: Any) -> Any:
-    x = clean_number(x)
-    return x
+_num = clean_number
 
 
 def _raw(x: Any) -> Any:
+    """A measure's raw value, JSON-ready: text as is, timestamps ISO, NaN/NA/NaT → None."""
     if isinstance(x, str):
         return x
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA or x is pd.NaT:
+    if x is pd.NA or x is pd.NaT:
         return None
     if isinstance(x, pd.Timestamp):
         return x.isoformat()
@@ -214,10 +210,9 @@ def _build_accounts(accounts, order, k, labels, glabels, mb, mc, gb, gc, cols, s
             mc["contribution"], mc["imputed"], mc["left_out_reason"])
     ]
     pos = np.repeat(np.arange(len(mb) - 1), np.diff(mb)) if n_rows else np.empty(0, int)
-    imp = np.array([np.nan if x is None else x for x in mc["impact"]], dtype=float)
-    ew = np.array([np.nan if x is None else x for x in mc["effective_weight"]], dtype=float)
-    sc = np.array([np.nan if x is None else x for x in mc["score"]], dtype=float)
-    own = np.array([np.nan if x is None else x for x in score_l], dtype=float)
+    # back to float arrays (numpy reads None as NaN)
+    imp, ew, sc = (np.array(mc[c], dtype=float) for c in ("impact", "effective_weight", "score"))
+    own = np.array(score_l, dtype=float)
     lift = ew * (sc - own[pos]) if n_rows else np.empty(0)  # see the module docstring
     down_rows, up_rows = _driver_rows(imp, lift, pos, k)
     down_b = np.searchsorted(pos[down_rows], np.arange(len(mb))).tolist()
