@@ -107,12 +107,9 @@ def _load(source, explicit, config_path):
 
     if source is None and not explicit:
         source = Path(".")
+    if config_path is None and source is not None and (Path(source) / "csm.yaml").is_file():
+        config_path = Path(source) / "csm.yaml"  # a csm.yaml next to the data, like a project file
     config = load_config(config_path)
-    if config_path is None and source is not None and Path(source).is_dir():
-        # a csm.yaml next to the data is picked up, like a project file
-        local = Path(source) / "csm.yaml"
-        if local.is_file():
-            config = load_config(local)
     progress = _progress()
     if source is not None and not Path(source).exists():
         raise UsageError(f"no such file or folder: {source}")
