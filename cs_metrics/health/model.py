@@ -16,17 +16,6 @@ from cs_metrics.config import _deep_merge, _num
 from cs_metrics.config import _did_you_mean as _dym
 from cs_metrics.errors import ConfigError, Issue
 
-# Per-account metric names the metric modules register (fallback when a
-# domain module is not importable yet); the registry is the real source.
-FALLBACK_METRICS = (
-    "mrr", "arr", "mrr_change", "mrr_change_pct", "late_payments", "late_payment_rate",
-    "tickets", "urgent_tickets", "open_tickets", "first_response_hours", "resolution_hours",
-    "escalated_tickets", "ticket_csat",
-    "nps", "nps_responses", "csat", "last_nps_score",
-    "active_users", "license_utilization", "active_days", "usage_events", "days_since_last_activity",
-    "csm_sentiment", "advocate", "goals_met_ratio", "days_to_renewal", "tenure_days", "seats",
-)
-
 DEFAULT_MIN_COVERAGE = 0.5
 DEFAULT_DRIVERS = 3
 DEFAULT_OVERRIDE_COLUMNS = {
@@ -48,16 +37,11 @@ Found = list[tuple[str, str, tuple[Any, ...], str]]  # (code, message, key path,
 
 
 def known_metrics() -> list[str]:
-    """Registered per-account metrics ∪ the agreed list (domains may not be written yet)."""
-    names = set(FALLBACK_METRICS)
-    try:
-        from cs_metrics.metrics import registry
+    """The per-account metrics a measure may name: those the metric modules register."""
+    from cs_metrics.metrics import registry
 
-        registry.load_domains()
-        names |= set(registry.ACCOUNT_METRICS)
-    except Exception:  # noqa: BLE001 - a broken domain module must not hide config errors
-        pass
-    return sorted(names)
+    registry.load_domains()
+    return sorted(registry.ACCOUNT_METRICS)
 
 
 # Ratio metrics that are shares of a whole (0–1 by definition); other ratio
