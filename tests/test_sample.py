@@ -118,7 +118,7 @@ def default(tmp_path_factory) -> dict[str, Path]:
 def test_bundled_sample_data_is_what_write_sample_writes(default):
     # sample_data/ in the repository must be regenerated when the generator changes
     bundled = Path(__file__).resolve().parent.parent / "sample_data"
-    for ds, path in default.items():
+    for path in default.values():
         assert (bundled / path.name).read_bytes() == path.read_bytes(), path.name
 
 
