@@ -482,3 +482,14 @@ def test_json_cleans_numpy_and_pandas_values_in_big_lists(data):
         None,
     )
     assert d["data_quality"]["issues"][0]["row"] == 7
+
+
+def test_nps_margin_of_error_note_only_beside_a_value(data):
+    # the fixture's NPS carries margin_of_error 23.9 → "±23.9" beside it in text and HTML
+    assert "±23.9 (95% margin of error)" in render(report_from_dict(copy.deepcopy(data)), "table")
+    assert "±23.9 at 95%" in render(report_from_dict(copy.deepcopy(data)), "html")
+    # no value (unavailable) → no margin, whatever extra still holds
+    nps = next(k for k in data["kpis"] if k["id"] == "nps")
+    nps.update(value=None, change=None, unavailable_reason="no NPS responses in the window")
+    for fmt in ("table", "html"):
+        assert "±23.9" not in render(report_from_dict(copy.deepcopy(data)), fmt)

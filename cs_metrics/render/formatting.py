@@ -125,6 +125,12 @@ def raw(x: Any, unit: str | None = None) -> str:
     return str(x)
 
 
+def margin_of_error(kpi: Any) -> float | None:
+    """The 95% margin of error a KPI value carries (NPS sets one), for a note beside it."""
+    moe = (kpi.extra or {}).get("margin_of_error") if kpi.value is not None else None
+    return float(moe) if is_number(moe) else None
+
+
 def band_label(name: Any) -> str:
     if name is None:
         return "not scored"

@@ -270,8 +270,8 @@ def kpi_tables(kpis: list[Any], cur: str) -> str:
         rows = []
         for k in ks:
             note = k.unavailable_reason or ""
-            if k.id == "nps" and k.extra.get("margin_of_error") is not None and k.value is not None:
-                note = f"±{k.extra['margin_of_error']:.1f} at 95%"
+            if (moe := F.margin_of_error(k)) is not None:
+                note = f"±{moe:.1f} at 95%"
             rows.append(
                 f'<tr><td title="{esc(k.description or k.id)}">{esc(k.label)}</td>'
                 f'<td class="n">{esc(F.value(k.value, k.unit, cur))}</td>'

@@ -131,8 +131,8 @@ def kpi_table(
         )
         for i, k in enumerate(ks):
             note = k.unavailable_reason or ""
-            if k.id == "nps" and k.extra.get("margin_of_error") is not None and k.value is not None:
-                note = note or f"±{k.extra['margin_of_error']:.1f} (95% margin of error)"
+            if (moe := F.margin_of_error(k)) is not None:
+                note = note or f"±{moe:.1f} (95% margin of error)"
             last = i == len(ks) - 1 and ci < len(cats) - 1
             rows.append(
                 (
