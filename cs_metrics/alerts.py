@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from cs_metrics.errors import UsageError
+from cs_metrics.errors import UsageError, did_you_mean
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -70,12 +70,7 @@ def evaluate_rules(rules: list[Rule], report: Any, warn: Callable[[str], None] |
     values = {k.id: k for k in report.kpis}
     unknown = [r for r in rules if r.kpi not in values]
     if unknown:
-        import difflib
-
-        msgs = []
-        for r in unknown:
-            close = difflib.get_close_matches(r.kpi, list(values), n=1)
-            msgs.append(f"{r.kpi!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        msgs = [f"{r.kpi!r}{did_you_mean(r.kpi, list(values))}" for r in unknown]
         raise UsageError("--fail-on names unknown KPI " + ", ".join(msgs)
                          + "; `csm kpis --list` shows the ids")
     hits = []

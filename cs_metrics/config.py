@@ -17,7 +17,6 @@ found; `check_config` returns the issues for `csm config check`.
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import json
 import math
@@ -30,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from cs_metrics.errors import ConfigError, Issue
+from cs_metrics.errors import ConfigError, Issue, did_you_mean
 
 Path_ = tuple[Any, ...]  # key path: ("health", "groups", "adoption", "weight") or with list indices
 
@@ -175,7 +174,7 @@ class Scalar(S):
             out.append(("wrong-type", f"expected {self.expected}, found {_type_name(v)}", path))
             return
         if self.choices and v is not None and v not in self.choices:
-            hint = _did_you_mean(str(v), [str(c) for c in self.choices])
+            hint = did_you_mean(str(v), [str(c) for c in self.choices])
             out.append(("bad-value", f"{v!r} is not valid: expected {self.expected}{hint}", path))
 
 
@@ -204,7 +203,7 @@ class Map(S):
             return
         for k, val in v.items():
             if k not in self.fields:
-                hint = _did_you_mean(str(k), list(self.fields))
+                hint = did_you_mean(str(k), list(self.fields))
                 out.append(("unknown-key", f"unknown key {k!r}{hint}; valid keys: {', '.join(self.fields)}", path + (str(k),)))
                 continue
             self.fields[k].check(val, path + (k,), out)
@@ -230,7 +229,7 @@ class Dict(S):
             return
         for k, val in v.items():
             if self.key_choices is not None and k not in self.key_choices:
-                hint = _did_you_mean(str(k), list(self.key_choices))
+                hint = did_you_mean(str(k), list(self.key_choices))
                 out.append(("unknown-key", f"unknown key {k!r}{hint}; valid keys: {', '.join(self.key_choices)}", path + (str(k),)))
                 continue
             self.value.check(val, path + (str(k),), out)
@@ -280,11 +279,6 @@ class Any_(S):
 
     def check(self, v, path, out):
         return
-
-
-def _did_you_mean(name: str, valid: list[str]) -> str:
-    m = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
-    return f" (did you mean {m[0]!r}?)" if m else ""
 
 
 NUM = Scalar(("num",))
@@ -529,7 +523,7 @@ def _columns_semantics(columns: dict[str, Any]) -> list[tuple[str, str, Path_, s
         valid = [c.name for c in SCHEMAS[ds].columns]
         for canon in mapping:
             if canon not in valid:
-                hint = _did_you_mean(str(canon), valid)
+                hint = did_you_mean(str(canon), valid)
                 out.append(("unknown-column", f"{canon!r} is not a canonical {ds} column{hint}; valid: {', '.join(valid)}"
                             + (" (other accounts columns are kept under their own header: no mapping needed)"
                                if ds == "accounts" else ""),

@@ -123,6 +123,14 @@ class IssueLog:
         self.issues.extend(issues)
 
 
+def did_you_mean(name: str, valid: list[str]) -> str:
+    """' (did you mean 'x'?)' for the closest of `valid`, else '': the hint every message uses."""
+    import difflib
+
+    m = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    return f" (did you mean {m[0]!r}?)" if m else ""
+
+
 def format_issues(issues: list[Issue], limit: int = 20) -> str:
     """The first `limit` issues, one per line, then '…and N more'."""
     lines = [f"- {i}" for i in issues[:limit]]

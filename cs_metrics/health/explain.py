@@ -11,14 +11,13 @@ an account scoring 40 is never listed as holding it up.
 
 from __future__ import annotations
 
-import difflib
 import gc
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cs_metrics.errors import UsageError
+from cs_metrics.errors import UsageError, did_you_mean
 from cs_metrics.health.model import HealthModel
 from cs_metrics.health.scoring import HealthScores
 from cs_metrics.results import KPIValue, clean_number
@@ -90,9 +89,7 @@ def explain(scores: HealthScores, account_id: Any) -> dict[str, Any]:
     """One account's breakdown, JSON-ready: score, band, groups → measures, drivers up and down."""
     t = scores.table
     if account_id not in t.index:
-        ids = [str(i) for i in t.index]
-        m = difflib.get_close_matches(str(account_id), ids, n=1)
-        hint = f"; did you mean {m[0]!r}?" if m else ""
+        hint = did_you_mean(str(account_id), [str(i) for i in t.index])
         raise UsageError(f"unknown account {account_id!r}{hint}")
     row = t.loc[account_id]
     comp = scores.components[scores.components["account_id"] == account_id]

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cs_metrics.config import _deep_merge, _num
-from cs_metrics.config import _did_you_mean as _dym
 from cs_metrics.errors import ConfigError, Issue
+from cs_metrics.errors import did_you_mean as _dym
 
 DEFAULT_MIN_COVERAGE = 0.5
 DEFAULT_DRIVERS = 3

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cs_metrics.errors import ConfigError, Issue
+from cs_metrics.errors import ConfigError, Issue, did_you_mean
 from cs_metrics.health.model import HealthModel, Measure, Profile, Variant, norm_category
 from cs_metrics.health.rules import apply_rule, as_numbers
 
@@ -95,10 +95,7 @@ class _Inputs:
             days = (pd.Timestamp(self.as_of) - self.accounts["created_at"]).dt.total_seconds() / 86400.0
             return days
         cols = [str(c) for c in self.accounts.columns]
-        import difflib
-
-        m = difflib.get_close_matches(name, cols, n=1, cutoff=0.6)
-        hint = f" (did you mean {m[0]!r}?)" if m else ""
+        hint = did_you_mean(name, cols)
         raise ConfigError(
             f"accounts column {name!r} not found",
             [Issue("unknown-column", f"the accounts data has no column {name!r}{hint}; columns: {', '.join(cols)}",
