@@ -232,12 +232,8 @@ def load_domains() -> None:
     global _LOADED
     if _LOADED:
         return
-    _LOADED = True
     import importlib
 
     for mod in ("revenue", "value", "surveys", "support", "adoption", "accounts", "health_kpis"):
-        try:
-            importlib.import_module(f"cs_metrics.metrics.{mod}")
-        except ModuleNotFoundError as e:  # a domain not written yet
-            if e.name != f"cs_metrics.metrics.{mod}":
-                raise
+        importlib.import_module(f"cs_metrics.metrics.{mod}")
+    _LOADED = True  # only once all imported: a failed import is not remembered as done
