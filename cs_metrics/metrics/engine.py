@@ -19,6 +19,7 @@ from cs_metrics.metrics.registry import (
     Result,
     all_kpis,
     load_domains,
+    unmet_need,
 )
 from cs_metrics.results import KPITable, KPIValue
 from cs_metrics.timeframe import Window, previous_window, trend_windows, window_for
@@ -231,9 +232,7 @@ def account_frame(
     for name, m in ACCOUNT_METRICS.items():
         if metrics is not None and name not in metrics:
             continue
-        if any(
-            not any(_has_need(ctx, o) for o in need.split("|")) for need in m.needs
-        ):
+        if unmet_need(ctx, m.needs) is not None:
             continue
         s = m.compute(ctx)
         if s is None:
@@ -241,11 +240,6 @@ def account_frame(
         cols[name] = pd.to_numeric(s, errors="coerce").astype("float64")
     frame = pd.DataFrame({name: s.reindex(index) for name, s in cols.items()}, index=index)
     return frame
-
-
-def _has_need(ctx: Context, need: str) -> bool:
-    ds, _, col = need.partition(".")
-    return ctx.has(ds, col or None)
 
 
 def window_ending(R: pd.Timestamp, spec: str | None, report_window: Window) -> Window:

@@ -101,18 +101,20 @@ class KPI:
 
     def missing_inputs(self, ctx: Context) -> str | None:
         """None when every need is met, else a human reason."""
-        for need in self.needs:
-            options = need.split("|")
-            if any(_has(ctx, o) for o in options):
-                continue
-            shown = " or ".join(options)
-            return f"needs {shown}, which the loaded data does not have"
-        return None
+        shown = unmet_need(ctx, self.needs)
+        return None if shown is None else f"needs {shown}, which the loaded data does not have"
 
 
-def _has(ctx: Context, need: str) -> bool:
-    ds, _, col = need.partition(".")
-    return ctx.has(ds, col or None)
+def unmet_need(ctx: Context, needs: tuple[str, ...]) -> str | None:
+    """The first need the data does not meet, shown as 'a or b'; None when all are met.
+
+    A need is "dataset" or "dataset.column"; "a|b" is met by either.
+    """
+    for need in needs:
+        options = need.split("|")
+        if not any(ctx.has(ds, col or None) for ds, _, col in (o.partition(".") for o in options)):
+            return " or ".join(options)
+    return None
 
 
 KPIS: dict[str, KPI] = {}
