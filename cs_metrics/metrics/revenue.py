@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cs_metrics.errors import ConfigError, InputError, Issue
-from cs_metrics.metrics.accounts import account_index
+from cs_metrics.metrics.accounts import account_index, accounts_number
 from cs_metrics.metrics.registry import Context, Result, account_metric, kpi
 from cs_metrics.timeframe import month_ends
 
@@ -630,20 +630,10 @@ def _accounts_snapshot_mrr(ctx: Context) -> pd.Series | None:
     acc = ctx.frames.get("accounts")
     if acc is None or not ({"mrr", "arr"} & set(acc.columns)):
         return None
-    idx = pd.Index(acc["account_id"].astype("str"), name="account_id")
-    mrr = pd.Series(np.nan, index=idx, dtype="float64")
-    if "mrr" in acc.columns:
-        mrr = pd.Series(
-            pd.to_numeric(acc["mrr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan),
-            index=idx,
-        )
-    if "arr" in acc.columns:
-        arr = pd.Series(
-            pd.to_numeric(acc["arr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan),
-            index=idx,
-        )
-        mrr = mrr.fillna(arr / 12.0)
-    return mrr
+    if "mrr" not in acc.columns:
+        return accounts_number(ctx, "arr") / 12.0
+    mrr = accounts_number(ctx, "mrr")
+    return mrr.fillna(accounts_number(ctx, "arr") / 12.0) if "arr" in acc.columns else mrr
 
 
 def company_mrr(ctx: Context) -> tuple[float, int, str]:
@@ -1077,16 +1067,11 @@ def account_arr(ctx: Context) -> pd.Series:
     acc = ctx.frames.get("accounts")
     if acc is None:
         return pd.Series(dtype="float64", index=pd.Index([], name="account_id", dtype="str"))
-    idx = pd.Index(acc["account_id"].astype("str"), name="account_id")
-    out = pd.Series(np.nan, index=idx, dtype="float64")
+    out = pd.Series(np.nan, index=account_index(ctx), dtype="float64")
     if "arr" in acc.columns:
-        out = pd.Series(
-            pd.to_numeric(acc["arr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan),
-            index=idx,
-        )
+        out = accounts_number(ctx, "arr")
     if "mrr" in acc.columns:
-        mrr = pd.to_numeric(acc["mrr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        out = out.fillna(pd.Series(12.0 * mrr, index=idx))
+        out = out.fillna(12.0 * accounts_number(ctx, "mrr"))
     return out
 
 
