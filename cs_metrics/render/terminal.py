@@ -94,6 +94,12 @@ def band_style(color: str | None) -> str:
     return BAND_STYLES.get(str(color or "").lower(), "bold")
 
 
+def score_change_cell(ch: Any, color: bool) -> Text:
+    """A health score change: green up, red down, dim when flat (plain without colour)."""
+    style = "" if not color or not F.is_number(ch) else "green" if ch > 0 else "red" if ch < 0 else "dim"
+    return Text(F.signed(ch), style=style)
+
+
 def change_cell(k: Any, currency: str) -> Text:
     c = F.change(k.change, k.unit, currency)
     if not c:
@@ -237,12 +243,6 @@ def health_section(report: Any, color: bool, *, top: int = 10) -> list[Any]:
     at_risk.add_column("ARR", justify="right", no_wrap=True)
     at_risk.add_column("Top negative driver", no_wrap=True, overflow="ellipsis")
     for a in risky:
-        ch = a.get("change")
-        ch_style = (
-            ""
-            if not color or not F.is_number(ch)
-            else ("green" if ch > 0 else "red" if ch < 0 else "dim")
-        )
         at_risk.add_row(
             str(a.get("account_id") or ""),
             Text(str(a.get("name") or "")),
@@ -250,7 +250,7 @@ def health_section(report: Any, color: bool, *, top: int = 10) -> list[Any]:
             Text(
                 F.band_label(a.get("band")), style=band_style(a.get("band_color")) if color else ""
             ),
-            Text(F.signed(a.get("change")), style=ch_style),
+            score_change_cell(a.get("change"), color),
             F.money(a.get("arr"), cur),
             Text(top_driver(a)),
         )

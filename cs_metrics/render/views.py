@@ -24,7 +24,14 @@ from cs_metrics.render.tabular import (
     top_driver,
     write_csv,
 )
-from cs_metrics.render.terminal import band_style, console, export, kpi_table, new_table
+from cs_metrics.render.terminal import (
+    band_style,
+    console,
+    export,
+    kpi_table,
+    new_table,
+    score_change_cell,
+)
 from cs_metrics.results import clean_tree
 
 
@@ -407,12 +414,6 @@ def render_health(
     t.add_column("ARR", justify="right", no_wrap=True)
     t.add_column("Top negative driver", no_wrap=True, overflow="ellipsis", max_width=34)
     for i, a in enumerate(accounts, start=1):
-        ch = a.get("change")
-        ch_style = (
-            ""
-            if not color or not F.is_number(ch)
-            else ("green" if ch > 0 else "red" if ch < 0 else "dim")
-        )
         t.add_row(
             str(i),
             Text(str(a.get("account_id"))),
@@ -421,7 +422,7 @@ def render_health(
             Text(
                 F.band_label(a.get("band")), style=band_style(a.get("band_color")) if color else ""
             ),
-            Text(F.signed(ch), style=ch_style),
+            score_change_cell(a.get("change"), color),
             F.money(a.get("arr"), cur),
             Text(top_driver(a)),
         )
